@@ -1,0 +1,44 @@
+# faceptor.cpp: every command a user or CI needs. `make demo` and `make test` work on a fresh
+# Debian machine as the first command (they install missing packages first).
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+PACKAGES = g++ cmake make libomp-dev libeigen3-dev libxsimd-dev libstb-dev doctest-dev nlohmann-json3-dev
+
+.PHONY: deps build test asan bench demo fixtures clean
+
+deps:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	scripts/run_tests.sh $(BUILD)/fc_tests
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFC_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target fc_tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 FC_TEST_SMALL=1 scripts/run_tests.sh $(ASAN_BUILD)/fc_tests
+
+bench: build
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
+
+demo: build
+	@echo "demo: the model and CLI arrive with the inference issue; running the op benchmark summary instead"
+	$(BUILD)/bench_matmul --quick
+
+# Regenerates tests/fixtures/*.fxt from PyTorch (needs Debian's python3-torch; tests never do).
+fixtures:
+	/usr/bin/python3 tests/reference/make_op_fixtures.py
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
