@@ -1,0 +1,34 @@
+// GEMM: the one matrix-multiply kernel everything heavy stands on (linear, matmul, conv via
+// im2col, attention projections).
+//
+//   C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C
+//
+// Row-major; lda/ldb/ldc are row strides in elements. op(A) = A, or A^T when trans_a (then A is
+// stored (K, M)); same for B. Transposed operands are read in place, never copied by the caller.
+// beta = 0 overwrites C without reading it (C may hold garbage or NaN).
+//
+//   gemm({.trans_b = true}, M, N, K, 1.f, x, K, w, K, 0.f, y, N);   // y = x @ w^T (a Linear)
+#pragma once
+
+#include <cstdint>
+
+namespace fc {
+
+struct GemmConfig {
+  bool trans_a = false;
+  bool trans_b = false;
+  int threads = 0;  // 0: OpenMP's current maximum (omp_get_max_threads)
+  // Cache blocking (0 = the tuned defaults). Tests shrink these so that small matrices still
+  // cross every block boundary of the packed kernel.
+  int64_t block_m = 0, block_n = 0, block_k = 0;
+  bool force_reference = false;  // the naive kernel, for tests and as the fallback
+};
+
+void gemm(const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// The naive triple loop (double accumulation), kept forever as the reference.
+void gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                    int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+}  // namespace fc
