@@ -21,6 +21,8 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/attention.h
       // ops/norm.h
       // ops/conv.h
+      {"conv2d", true},
+      {"conv_transpose2d", true},
       // ops/interpolate.h
       // ops/pool.h
       // ops/index.h
