@@ -26,8 +26,21 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/interpolate.h
       // ops/pool.h
       // ops/index.h
+      {"concat", true},
+      {"split", true},
+      {"index_select", true},
+      {"gather", true},
+      {"embedding", true},
       // ops/loss.h
+      {"cross_entropy", true},
+      {"binary_cross_entropy_with_logits", true},
+      {"kl_div", true},
+      {"l1_loss", true},
+      {"mse_loss", true},
       // ops/dropout.h
+      {"dropout", true, "random mask: cannot match PyTorch's RNG; tests/test_dropout.cpp checks statistics, scaling, "
+                        "determinism and mask-consistent gradients", false},
+      {"drop_path", true, "random per-slice mask: cannot match PyTorch's RNG; tests/test_dropout.cpp checks it", false},
   };
   return ops;
 }
