@@ -20,6 +20,9 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/matmul.h
       // ops/attention.h
       // ops/norm.h
+      {"layer_norm", true},
+      {"layer_norm_channels", true},
+      {"batch_norm", true},
       // ops/conv.h
       // ops/interpolate.h
       // ops/pool.h
