@@ -26,6 +26,10 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/conv.h
       // ops/interpolate.h
       // ops/pool.h
+      {"max_pool2d", true},
+      {"avg_pool2d", true},
+      {"adaptive_avg_pool2d", true},
+      {"adaptive_max_pool2d", true},
       // ops/index.h
       // ops/loss.h
       // ops/dropout.h
