@@ -25,6 +25,7 @@ const std::vector<OpInfo>& registered_ops() {
       {"batch_norm", true},
       // ops/conv.h
       // ops/interpolate.h
+      {"interpolate", true},
       // ops/pool.h
       {"max_pool2d", true},
       {"avg_pool2d", true},
