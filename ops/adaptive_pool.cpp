@@ -22,8 +22,7 @@ PoolAxis adaptive_axis(int64_t in, int64_t out) {
 
 PoolWindows adaptive_windows(const char* op, const Tensor& x, int64_t out_h, int64_t out_w) {
   check_pool_input(op, x);
-  FC_CHECK(out_h > 0 && out_w > 0, op, ": x ", x.shape(), ": output size (", out_h, ", ", out_w,
-           ") must be positive");
+  FC_CHECK(out_h > 0 && out_w > 0, op, ": x ", x.shape(), ": output size (", out_h, ", ", out_w, ") must be positive");
   return {adaptive_axis(x.size(-2), out_h), adaptive_axis(x.size(-1), out_w)};
 }
 

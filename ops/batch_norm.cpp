@@ -98,8 +98,8 @@ void batch_norm_backward_kernel(const float* grad, const float* x, const float* 
 }
 
 struct BatchNormBackward : Node {
-  Tensor x;       // contiguous input, detached
-  Tensor weight;  // contiguous, or undefined (no affine)
+  Tensor x;                       // contiguous input, detached
+  Tensor weight;                  // contiguous, or undefined (no affine)
   std::vector<float> mean, rstd;  // per channel: the batch's (training) or the running ones (eval)
   ChannelLayout layout;
   bool training = true;
@@ -110,8 +110,8 @@ struct BatchNormBackward : Node {
     if (next[0].node) dx = Tensor::empty(x.shape());
     if (next[1].node) dw = Tensor::empty({layout.channels});
     if (next[2].node) db = Tensor::empty({layout.channels});
-    batch_norm_backward_kernel(g.data(), x.data(), weight.defined() ? weight.data() : nullptr, mean.data(),
-                               rstd.data(), layout, training, dx.defined() ? dx.mutable_data() : nullptr,
+    batch_norm_backward_kernel(g.data(), x.data(), weight.defined() ? weight.data() : nullptr, mean.data(), rstd.data(),
+                               layout, training, dx.defined() ? dx.mutable_data() : nullptr,
                                dw.defined() ? dw.mutable_data() : nullptr, db.defined() ? db.mutable_data() : nullptr);
     return {dx, dw, db};
   }
@@ -119,8 +119,8 @@ struct BatchNormBackward : Node {
 
 void check_channel_vector(const Tensor& x, const Tensor& t, const char* what) {
   if (!t.defined()) return;
-  FC_CHECK(t.ndim() == 1 && t.size(0) == x.size(1), "batch_norm: x ", x.shape(), ", ", what, " ", t.shape(), ": ",
-           what, " must be (", x.size(1), ")");
+  FC_CHECK(t.ndim() == 1 && t.size(0) == x.size(1), "batch_norm: x ", x.shape(), ", ", what, " ", t.shape(), ": ", what,
+           " must be (", x.size(1), ")");
 }
 
 // Writes running = (1 - momentum) * running + momentum * batch through the view's stride.

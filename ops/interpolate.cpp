@@ -73,7 +73,7 @@ AxisTaps linear_taps(int64_t in, int64_t out, bool align_corners) {
 // weights of the pixels at distance 1 + t, t, 1 - t, 2 - t from the source position.
 void cubic_coefficients(double t, double coeffs[4]) {
   constexpr double A = -0.75;
-  auto near = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };      // |x| <= 1
+  auto near = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };       // |x| <= 1
   auto far = [](double x) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; };  // 1 < |x| < 2
   coeffs[0] = far(t + 1);
   coeffs[1] = near(t);
@@ -125,7 +125,8 @@ void interpolate_kernel(const float* x, int64_t planes, int64_t H, int64_t W, co
         for (int a = 0; a < rows.taps; ++a) {
           const float* xr = xp + rows.index[oh * rows.taps + a] * W;
           float row = 0;
-          for (int b = 0; b < cols.taps; ++b) row += cols.weight[ow * cols.taps + b] * xr[cols.index[ow * cols.taps + b]];
+          for (int b = 0; b < cols.taps; ++b)
+            row += cols.weight[ow * cols.taps + b] * xr[cols.index[ow * cols.taps + b]];
           sum += rows.weight[oh * rows.taps + a] * row;
         }
         yp[oh * OW + ow] = sum;
@@ -149,7 +150,8 @@ void interpolate_backward_kernel(const float* grad, int64_t planes, int64_t H, i
         for (int a = 0; a < rows.taps; ++a) {
           float* dr = dp + rows.index[oh * rows.taps + a] * W;
           const float gr = g * rows.weight[oh * rows.taps + a];
-          for (int b = 0; b < cols.taps; ++b) dr[cols.index[ow * cols.taps + b]] += gr * cols.weight[ow * cols.taps + b];
+          for (int b = 0; b < cols.taps; ++b)
+            dr[cols.index[ow * cols.taps + b]] += gr * cols.weight[ow * cols.taps + b];
         }
       }
   }

@@ -106,8 +106,8 @@ void layer_norm_backward_kernel(const float* grad, const float* x, const float* 
 }
 
 struct LayerNormBackward : Node {
-  Tensor x;       // contiguous input, detached
-  Tensor weight;  // contiguous, or undefined (no affine)
+  Tensor x;                       // contiguous input, detached
+  Tensor weight;                  // contiguous, or undefined (no affine)
   std::vector<float> mean, rstd;  // one per group, (outer, inner)
   GroupLayout layout;
   const char* op = "LayerNormBackward";
@@ -118,8 +118,8 @@ struct LayerNormBackward : Node {
     if (next[0].node) dx = Tensor::empty(x.shape());
     if (next.size() > 1 && next[1].node) dw = Tensor::empty({layout.channels});
     if (next.size() > 2 && next[2].node) db = Tensor::empty({layout.channels});
-    layer_norm_backward_kernel(g.data(), x.data(), weight.defined() ? weight.data() : nullptr, mean.data(),
-                               rstd.data(), layout, dx.defined() ? dx.mutable_data() : nullptr,
+    layer_norm_backward_kernel(g.data(), x.data(), weight.defined() ? weight.data() : nullptr, mean.data(), rstd.data(),
+                               layout, dx.defined() ? dx.mutable_data() : nullptr,
                                dw.defined() ? dw.mutable_data() : nullptr, db.defined() ? db.mutable_data() : nullptr);
     return {dx, dw, db};
   }
@@ -127,12 +127,12 @@ struct LayerNormBackward : Node {
 
 void check_affine(const char* op, const Tensor& x, const Tensor& param, const char* param_name, int64_t channels) {
   if (!param.defined()) return;
-  FC_CHECK(param.ndim() == 1 && param.size(0) == channels, op, ": x ", x.shape(), ", ", param_name, " ",
-           param.shape(), ": ", param_name, " must be (", channels, ")");
+  FC_CHECK(param.ndim() == 1 && param.size(0) == channels, op, ": x ", x.shape(), ", ", param_name, " ", param.shape(),
+           ": ", param_name, " must be (", channels, ")");
 }
 
-Tensor layer_norm_over(const char* op, const char* node_name, const Tensor& x, const Tensor& weight,
-                       const Tensor& bias, float eps, GroupLayout layout) {
+Tensor layer_norm_over(const char* op, const char* node_name, const Tensor& x, const Tensor& weight, const Tensor& bias,
+                       float eps, GroupLayout layout) {
   check_affine(op, x, weight, "weight", layout.channels);
   check_affine(op, x, bias, "bias", layout.channels);
   Tensor xc = x.detach().contiguous();

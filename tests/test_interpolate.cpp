@@ -8,7 +8,7 @@ using namespace fc;
 using namespace fc::test;
 
 // Each case's output size, mode and align_corners mirror tests/reference/op_fixtures_interpolate.py.
-#define RESIZE_CASE(ident, h, w, mode, align)                                                                \
+#define RESIZE_CASE(ident, h, w, mode, align)                                                                 \
   FC_OP_CASE(ident, {.op = "interpolate", .group = "interpolate", .name = #ident, .fn = [](const Inputs& x) { \
                        return interpolate(x[0], h, w, InterpolateMode::mode, align);                          \
                      }})
