@@ -110,61 +110,93 @@ AxisTaps axis_taps(InterpolateMode mode, int64_t in, int64_t out, bool align_cor
   return {};
 }
 
-// x (P, H, W) planes -> y (P, OH, OW): y[p, oh, ow] = sum_a sum_b wr[oh, a] * wc[ow, b] * x[p, ir, ic].
-void interpolate_kernel(const float* x, int64_t planes, int64_t H, int64_t W, const AxisTaps& rows,
-                        const AxisTaps& cols, float* y) {
-  const int64_t OH = static_cast<int64_t>(rows.index.size()) / rows.taps;
-  const int64_t OW = static_cast<int64_t>(cols.index.size()) / cols.taps;
+// Tap tables of one resize, both axes.
+struct ResizeTaps {
+  AxisTaps rows, cols;
+  int64_t out_h() const { return static_cast<int64_t>(rows.index.size()) / rows.taps; }
+  int64_t out_w() const { return static_cast<int64_t>(cols.index.size()) / cols.taps; }
+  // Input rows some output reads; the others need no column pass.
+  std::vector<char> rows_read(int64_t H) const {
+    std::vector<char> read(static_cast<size_t>(H), 0);
+    for (int64_t i : rows.index) read[i] = 1;
+    return read;
+  }
+};
+
+// x (P, H, W) planes -> y (P, OH, OW), y[p, oh, ow] = sum_a sum_b wr[oh, a] * wc[ow, b] * x[p, ir, ic],
+// in two passes: columns first into (H, OW), then each output row is a weighted sum of whole
+// rows of that, a contiguous loop that vectorises. Costs (H * taps + OH * taps) * OW per plane
+// instead of OH * OW * taps^2.
+void interpolate_kernel(const float* x, int64_t planes, int64_t H, int64_t W, const ResizeTaps& t, float* y) {
+  const int64_t OH = t.out_h(), OW = t.out_w();
+  const int rt = t.rows.taps, ct = t.cols.taps;
+  const std::vector<char> read = t.rows_read(H);
 #pragma omp parallel for schedule(static) if (planes * OH * OW > kParallelElements)
   for (int64_t p = 0; p < planes; ++p) {
     const float* xp = x + p * H * W;
     float* yp = y + p * OH * OW;
-    for (int64_t oh = 0; oh < OH; ++oh)
+    std::vector<float> columns(static_cast<size_t>(H * OW));
+    for (int64_t h = 0; h < H; ++h) {
+      if (!read[h]) continue;
+      const float* xr = xp + h * W;
+      float* cr = columns.data() + h * OW;
       for (int64_t ow = 0; ow < OW; ++ow) {
         float sum = 0;
-        for (int a = 0; a < rows.taps; ++a) {
-          const float* xr = xp + rows.index[oh * rows.taps + a] * W;
-          float row = 0;
-          for (int b = 0; b < cols.taps; ++b)
-            row += cols.weight[ow * cols.taps + b] * xr[cols.index[ow * cols.taps + b]];
-          sum += rows.weight[oh * rows.taps + a] * row;
-        }
-        yp[oh * OW + ow] = sum;
+        for (int b = 0; b < ct; ++b) sum += t.cols.weight[ow * ct + b] * xr[t.cols.index[ow * ct + b]];
+        cr[ow] = sum;
       }
+    }
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      float* yr = yp + oh * OW;
+      for (int64_t ow = 0; ow < OW; ++ow) yr[ow] = 0.f;
+      for (int a = 0; a < rt; ++a) {
+        const float w = t.rows.weight[oh * rt + a];
+        const float* cr = columns.data() + t.rows.index[oh * rt + a] * OW;
+        for (int64_t ow = 0; ow < OW; ++ow) yr[ow] += w * cr[ow];
+      }
+    }
   }
 }
 
-// The transpose of interpolate_kernel: dx[p, ir, ic] += wr * wc * grad[p, oh, ow]. Clamped taps
-// repeat an index, so the border pixels collect several weights.
-void interpolate_backward_kernel(const float* grad, int64_t planes, int64_t H, int64_t W, const AxisTaps& rows,
-                                 const AxisTaps& cols, float* dx) {
-  const int64_t OH = static_cast<int64_t>(rows.index.size()) / rows.taps;
-  const int64_t OW = static_cast<int64_t>(cols.index.size()) / cols.taps;
+// The transpose of interpolate_kernel, the same two passes backwards: output rows scatter into
+// (H, OW), then each of those scatters along its columns: dx[p, ir, ic] += wr * wc * grad[p, oh, ow].
+// Clamped taps repeat an index, so border pixels collect several weights.
+void interpolate_backward_kernel(const float* grad, int64_t planes, int64_t H, int64_t W, const ResizeTaps& t,
+                                 float* dx) {
+  const int64_t OH = t.out_h(), OW = t.out_w();
+  const int rt = t.rows.taps, ct = t.cols.taps;
+  const std::vector<char> read = t.rows_read(H);
 #pragma omp parallel for schedule(static) if (planes * OH * OW > kParallelElements)
   for (int64_t p = 0; p < planes; ++p) {
     const float* gp = grad + p * OH * OW;
     float* dp = dx + p * H * W;
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const float g = gp[oh * OW + ow];
-        for (int a = 0; a < rows.taps; ++a) {
-          float* dr = dp + rows.index[oh * rows.taps + a] * W;
-          const float gr = g * rows.weight[oh * rows.taps + a];
-          for (int b = 0; b < cols.taps; ++b)
-            dr[cols.index[ow * cols.taps + b]] += gr * cols.weight[ow * cols.taps + b];
-        }
+    std::vector<float> columns(static_cast<size_t>(H * OW), 0.f);
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const float* gr = gp + oh * OW;
+      for (int a = 0; a < rt; ++a) {
+        const float w = t.rows.weight[oh * rt + a];
+        float* cr = columns.data() + t.rows.index[oh * rt + a] * OW;
+        for (int64_t ow = 0; ow < OW; ++ow) cr[ow] += w * gr[ow];
       }
+    }
+    for (int64_t h = 0; h < H; ++h) {
+      if (!read[h]) continue;
+      const float* cr = columns.data() + h * OW;
+      float* dr = dp + h * W;
+      for (int64_t ow = 0; ow < OW; ++ow)
+        for (int b = 0; b < ct; ++b) dr[t.cols.index[ow * ct + b]] += t.cols.weight[ow * ct + b] * cr[ow];
+    }
   }
 }
 
 struct InterpolateBackward : Node {
   Shape input_shape;
-  AxisTaps rows, cols;
+  ResizeTaps taps;
   const char* name() const override { return "InterpolateBackward"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     Tensor g = grad.contiguous();
     Tensor dx = Tensor::zeros(input_shape);
-    interpolate_backward_kernel(g.data(), input_shape[0] * input_shape[1], input_shape[2], input_shape[3], rows, cols,
+    interpolate_backward_kernel(g.data(), input_shape[0] * input_shape[1], input_shape[2], input_shape[3], taps,
                                 dx.mutable_data());
     return {dx};
   }
@@ -191,16 +223,14 @@ Tensor interpolate(const Tensor& x, int64_t out_h, int64_t out_w, InterpolateMod
   FC_CHECK(!align_corners || mode != InterpolateMode::nearest, "interpolate: x ", x.shape(),
            ": align_corners is only for the interpolating modes (bilinear, bicubic), not nearest");
   const int64_t H = x.size(2), W = x.size(3);
-  AxisTaps rows = axis_taps(mode, H, out_h, align_corners);
-  AxisTaps cols = axis_taps(mode, W, out_w, align_corners);
+  ResizeTaps taps{axis_taps(mode, H, out_h, align_corners), axis_taps(mode, W, out_w, align_corners)};
   Tensor xc = x.detach().contiguous();
   Tensor out = Tensor::empty({x.size(0), x.size(1), out_h, out_w});
-  interpolate_kernel(xc.data(), x.size(0) * x.size(1), H, W, rows, cols, out.mutable_data());
+  interpolate_kernel(xc.data(), x.size(0) * x.size(1), H, W, taps, out.mutable_data());
   if (needs_grad({x})) {
     auto node = std::make_shared<InterpolateBackward>();
     node->input_shape = x.shape();
-    node->rows = std::move(rows);
-    node->cols = std::move(cols);
+    node->taps = std::move(taps);
     connect(out, node, {x});
   }
   return out;

@@ -20,6 +20,20 @@ struct GroupLayout {
 // Enough elements per call that starting OpenMP threads pays off.
 constexpr int64_t kParallelElements = 1 << 15;
 
+// Sum of term(k) for k < n in double, in 8 independent lanes the compiler turns into vector adds
+// (one accumulator would be a serial chain: without -ffast-math it may not reassociate).
+template <class Term>
+double lane_sum(int64_t n, Term term) {
+  double lanes[8] = {};
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int j = 0; j < 8; ++j) lanes[j] += term(k + j);
+  double s = 0;
+  for (; k < n; ++k) s += term(k);
+  for (double lane : lanes) s += lane;
+  return s;
+}
+
 // Two passes with double accumulators, so a float32 result matches PyTorch's float64 reference to
 // rounding even for rows with a large mean. mean and rstd are (outer, inner).
 void layer_norm_kernel(const float* x, const float* weight, const float* bias, GroupLayout L, float eps, float* y,
@@ -29,6 +43,15 @@ void layer_norm_kernel(const float* x, const float* weight, const float* bias, G
   for (int64_t o = 0; o < L.outer; ++o) {
     const float* xo = x + o * C * inner;
     float* yo = y + o * C * inner;
+    if (inner == 1) {  // the last-dim layer_norm: one contiguous row per group
+      const double m = lane_sum(C, [&](int64_t c) { return static_cast<double>(xo[c]); }) / static_cast<double>(C);
+      const double var = lane_sum(C, [&](int64_t c) { return (xo[c] - m) * (xo[c] - m); }) / static_cast<double>(C);
+      mean[o] = static_cast<float>(m);
+      rstd[o] = static_cast<float>(1.0 / std::sqrt(var + eps));
+      const float mf = mean[o], r = rstd[o];
+      for (int64_t c = 0; c < C; ++c) yo[c] = (xo[c] - mf) * r * (weight ? weight[c] : 1.f) + (bias ? bias[c] : 0.f);
+      continue;
+    }
     std::vector<double> sum(static_cast<size_t>(inner), 0.0), sq(static_cast<size_t>(inner), 0.0);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < inner; ++i) sum[i] += xo[c * inner + i];
@@ -64,6 +87,19 @@ void layer_norm_backward_kernel(const float* grad, const float* x, const float* 
       const int64_t base = o * C * inner;
       const float* m = mean + o * inner;
       const float* r = rstd + o * inner;
+      if (inner == 1) {
+        const float* go = grad + base;
+        const float mf = m[0], rf = r[0];
+        auto dxhat = [&](int64_t c) { return static_cast<double>(go[c]) * (weight ? weight[c] : 1.f); };
+        const double mean_dxhat = lane_sum(C, dxhat) / static_cast<double>(C);
+        const double mean_dxhat_xhat =
+            lane_sum(C, [&](int64_t c) { return dxhat(c) * ((x[base + c] - mf) * rf); }) / static_cast<double>(C);
+        for (int64_t c = 0; c < C; ++c) {
+          const float xhat = (x[base + c] - mf) * rf;
+          dx[base + c] = rf * static_cast<float>(dxhat(c) - mean_dxhat - xhat * mean_dxhat_xhat);
+        }
+        continue;
+      }
       std::vector<double> sum_dxhat(static_cast<size_t>(inner), 0.0), sum_dxhat_xhat(static_cast<size_t>(inner), 0.0);
       for (int64_t c = 0; c < C; ++c) {
         const float w = weight ? weight[c] : 1.f;
@@ -91,7 +127,16 @@ void layer_norm_backward_kernel(const float* grad, const float* x, const float* 
   if (!dweight && !dbias) return;
   // Summed over every group in double: a ViT's (B*N) rows would lose bits in a float sum.
   std::vector<double> dw(static_cast<size_t>(C), 0.0), db(static_cast<size_t>(C), 0.0);
-  for (int64_t o = 0; o < L.outer; ++o)
+  for (int64_t o = 0; o < L.outer; ++o) {
+    if (inner == 1) {  // contiguous over c, so this loop vectorises
+      const float m = mean[o], r = rstd[o];
+      for (int64_t c = 0; c < C; ++c) {
+        const double g = grad[o * C + c];
+        dw[c] += g * ((x[o * C + c] - m) * r);
+        db[c] += g;
+      }
+      continue;
+    }
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t k = (o * C + c) * inner + i;
@@ -99,6 +144,7 @@ void layer_norm_backward_kernel(const float* grad, const float* x, const float* 
         dw[c] += g * ((x[k] - mean[o * inner + i]) * rstd[o * inner + i]);
         db[c] += g;
       }
+  }
   for (int64_t c = 0; c < C; ++c) {
     if (dweight) dweight[c] = static_cast<float>(dw[c]);
     if (dbias) dbias[c] = static_cast<float>(db[c]);

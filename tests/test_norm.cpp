@@ -2,6 +2,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/random.h"
 #include "ops/norm.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
@@ -27,6 +28,7 @@ FC_OP_CASE(ln_no_affine, {.op = "layer_norm", .group = "norm", .name = "ln_no_af
                           .fn = [](const Inputs& x) { return layer_norm(x[0], Tensor(), Tensor(), 1e-5f); }});
 FC_OP_CASE(ln_weight_only, {.op = "layer_norm", .group = "norm", .name = "ln_weight_only",
                             .fn = [](const Inputs& x) { return layer_norm(x[0], x[1], Tensor(), 1e-5f); }});
+FC_OP_CASE(ln_wide, {.op = "layer_norm", .group = "norm", .name = "ln_wide", .fn = ln});
 FC_OP_CASE(ln_1d, {.op = "layer_norm", .group = "norm", .name = "ln_1d", .fn = ln});
 
 FC_OP_CASE(lnc_basic, {.op = "layer_norm_channels", .group = "norm", .name = "lnc_basic", .fn = lnc});
@@ -76,6 +78,13 @@ TEST_CASE("batch_norm: running statistics may be strided views, and eval leaves 
   CHECK(stats.to_vector() == std::vector<float>{0, 10, 1, 20, 2, 30});
   batch_norm(x, Tensor(), Tensor(), running_mean, running_var, true, 0.5f, 1e-5f);
   CHECK(stats.to_vector() == std::vector<float>{1, 6, 2, 11, 3, 16});
+}
+
+TEST_CASE("layer_norm_channels equals layer_norm over a channels-last view") {
+  Rng rng(3);
+  Tensor x = Tensor::randn({2, 5, 3, 4}, rng), w = Tensor::randn({5}, rng), b = Tensor::randn({5}, rng);
+  Tensor expected = layer_norm(x.permute({0, 2, 3, 1}), w, b, 1e-6f).permute({0, 3, 1, 2});
+  check_close(layer_norm_channels(x, w, b, 1e-6f), expected, {1e-6, 1e-5}, "layer_norm_channels vs permuted layer_norm");
 }
 
 TEST_CASE("norm: bad shapes name the op and the shapes") {

@@ -35,6 +35,8 @@ def build(w):
     w.case("ln_offset", ln, [r(7, 13) * 3 + 20, r(13), r(13)], [0, 1, 2])
     w.case("ln_no_affine", lambda x: F.layer_norm(x, (6,), None, None, 1e-5), [r(3, 6)], [0])
     w.case("ln_weight_only", lambda x, wt: F.layer_norm(x, (5,), wt, None, 1e-5), [r(4, 5), r(5)], [0, 1])
+    # Rows longer than the kernel's 8 summing lanes, with a tail of 4.
+    w.case("ln_wide", ln, [r(2, 3, 100) + 1, r(100), r(100)], [0, 1, 2])
     w.case("ln_1d", lambda x, wt, b: F.layer_norm(x, (9,), wt, b, 1e-5), [r(9), r(9), r(9)], [0, 1, 2])
 
     lnc = lambda x, wt, b: layer_norm_channels(x, wt, b, 1e-6)
