@@ -20,11 +20,19 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/matmul.h
       // ops/attention.h
       // ops/norm.h
+      {"layer_norm", true},
+      {"layer_norm_channels", true},
+      {"batch_norm", true},
       // ops/conv.h
       {"conv2d", true},
       {"conv_transpose2d", true},
       // ops/interpolate.h
+      {"interpolate", true},
       // ops/pool.h
+      {"max_pool2d", true},
+      {"avg_pool2d", true},
+      {"adaptive_avg_pool2d", true},
+      {"adaptive_max_pool2d", true},
       // ops/index.h
       {"concat", true},
       {"split", true},
