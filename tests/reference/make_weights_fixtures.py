@@ -8,6 +8,7 @@
                          central directory, zip64 end records) with every data start 4-byte
                          misaligned, so float32 storages take the copy path
   forbidden_global.pth   a zip whose data.pkl asks for os.system (crafted bytes; never unpickled)
+  cyclic.pth             a zip whose data.pkl is a list that contains itself (memo + APPEND)
   compressed.pth         state_dict.pth's entries deflated (torch.save never compresses)
   short_storage.pth      state_dict.pth with storage data/0 cut to 4 bytes (less than it declares)
   overrun_view.pth       state_dict.pth with data/0 declared as 4 elements: conv.weight overruns it
@@ -99,9 +100,11 @@ def write_zip64_unaligned(path, entries):
 
 
 def write_zip(path, entries, compression):
-    with zipfile.ZipFile(path, "w", compression=compression) as z:
+    with zipfile.ZipFile(path, "w") as z:
         for name, data in entries:
-            z.writestr(name, data)
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # reproducible bytes
+            info.compress_type = compression
+            z.writestr(info, data)
 
 
 def forbidden_pickle():
@@ -157,6 +160,8 @@ def main():
     write_zip(path("short_storage.pth"), [(n, d[:4] if n.endswith("/data/0") else d) for n, d in entries],
               zipfile.ZIP_STORED)
     write_zip(path("overrun_view.pth"), [(n, overrun_pickle(d) if n.endswith("/data.pkl") else d) for n, d in entries],
+              zipfile.ZIP_STORED)
+    write_zip(path("cyclic.pth"), [("archive/data.pkl", b"\x80\x02]q\x00h\x00a."), ("archive/version", b"3\n")],
               zipfile.ZIP_STORED)
     write_zip(path("forbidden_global.pth"), [("archive/data.pkl", forbidden_pickle()), ("archive/version", b"3\n")],
               zipfile.ZIP_STORED)
