@@ -141,6 +141,9 @@ TEST_CASE("torch checkpoint: hostile and broken files are refused, naming the fi
   CHECK(fixture_error("cyclic.pth").starts_with("cyclic.pth: '0.0.0.0."));
   CHECK(fixture_error("cyclic.pth").ends_with("' nests deeper than 64 levels (or is cyclic)"));
 
+  CHECK(fixture_error("doubling.pth") ==
+        "doubling.pth: the pickle expands to more than 1000000 values (shared sub-trees); refusing to load");
+
   TempDir dir;
   std::string good = read_file(fixture_path("weights/state_dict.pth"));
   auto bad = [&](const std::string& bytes) {

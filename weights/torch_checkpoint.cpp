@@ -15,6 +15,9 @@ namespace {
 
 // Legitimate state dicts nest a few levels; deeper means a hostile (possibly cyclic) pickle.
 constexpr int kMaxDepth = 64;
+// The memo lets a small pickle reference one sub-tree many times (a doubling DAG expands to 2^depth
+// values); converting copies each reference, so the total is capped well above any real checkpoint.
+constexpr int64_t kMaxValues = 1'000'000;
 
 struct StorageType {
   const char* global;
@@ -50,6 +53,8 @@ class Converter {
 
   CheckpointValue convert(const PickleValue& v, const std::string& path, int depth) {
     FC_CHECK(depth <= kMaxDepth, file_, ": '", path, "' nests deeper than ", kMaxDepth, " levels (or is cyclic)");
+    FC_CHECK(++values_ <= kMaxValues, file_, ": the pickle expands to more than ", kMaxValues,
+             " values (shared sub-trees); refusing to load");
     CheckpointValue out;
     using Kind = CheckpointValue::Kind;
     switch (v.kind) {
@@ -177,6 +182,7 @@ class Converter {
   std::string prefix_;
   std::string file_;
   std::map<std::string, MappedStorage> storages_;
+  int64_t values_ = 0;
 };
 
 // The archive's record directory: the "<dir>" of the single "<dir>/data.pkl".

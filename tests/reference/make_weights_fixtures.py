@@ -9,6 +9,8 @@
                          misaligned, so float32 storages take the copy path
   forbidden_global.pth   a zip whose data.pkl asks for os.system (crafted bytes; never unpickled)
   cyclic.pth             a zip whose data.pkl is a list that contains itself (memo + APPEND)
+  doubling.pth           a zip whose data.pkl nests 40 tuples each holding the previous one twice
+                         (via the memo): 2^40 values once expanded
   compressed.pth         state_dict.pth's entries deflated (torch.save never compresses)
   short_storage.pth      state_dict.pth with storage data/0 cut to 4 bytes (less than it declares)
   overrun_view.pth       state_dict.pth with data/0 declared as 4 elements: conv.weight overruns it
@@ -113,6 +115,15 @@ def forbidden_pickle():
     return b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00echoq\x01\x85q\x02Rq\x03."
 
 
+def doubling_pickle():
+    # PROTO 2, None memoized as 0, then t_i = (t_{i-1}, t_{i-1}) memoized as i: 2^40 leaves in ~330 bytes.
+    # Each value is memoized then POPped ("0"), so only the last one stays on the stack.
+    data = b"\x80\x02Nq\x000"
+    for i in range(1, 41):
+        data += b"h" + bytes([i - 1]) + b"h" + bytes([i - 1]) + b"\x86q" + bytes([i]) + b"0"
+    return data + b"h\x28."
+
+
 def overrun_pickle(data):
     # Storage '0' (conv.weight, 24 floats) is referenced as ('storage', FloatStorage, '0', 'cpu', 24);
     # declaring it as 4 elements leaves the (2,3,2,2) view pointing past the storage's end.
@@ -162,6 +173,8 @@ def main():
     write_zip(path("overrun_view.pth"), [(n, overrun_pickle(d) if n.endswith("/data.pkl") else d) for n, d in entries],
               zipfile.ZIP_STORED)
     write_zip(path("cyclic.pth"), [("archive/data.pkl", b"\x80\x02]q\x00h\x00a."), ("archive/version", b"3\n")],
+              zipfile.ZIP_STORED)
+    write_zip(path("doubling.pth"), [("archive/data.pkl", doubling_pickle()), ("archive/version", b"3\n")],
               zipfile.ZIP_STORED)
     write_zip(path("forbidden_global.pth"), [("archive/data.pkl", forbidden_pickle()), ("archive/version", b"3\n")],
               zipfile.ZIP_STORED)
