@@ -1,0 +1,69 @@
+#include "weights/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+#include "weights/mapped_file.h"
+
+namespace fc {
+
+AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
+  std::vector<char> name(path.begin(), path.end());
+  const char suffix[] = ".tmp-XXXXXX";
+  name.insert(name.end(), suffix, suffix + sizeof(suffix));  // includes the terminating NUL
+  fd_ = ::mkostemp(name.data(), O_CLOEXEC);
+  FC_CHECK(fd_ >= 0, file_display_name(path), ": cannot create a temporary file next to '", path,
+           "': ", std::strerror(errno));
+  temp_path_ = name.data();
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (!committed_) discard();
+}
+
+void AtomicFileWriter::discard() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, size_t bytes) {
+  FC_CHECK(fd_ >= 0 && !committed_, file_display_name(path_), ": write after commit");
+  const char* p = static_cast<const char*>(data);
+  while (bytes > 0) {
+    ssize_t n = ::write(fd_, p, bytes);
+    if (n < 0 && errno == EINTR) continue;
+    FC_CHECK(n > 0, file_display_name(path_), ": writing '", temp_path_, "' failed: ", std::strerror(errno));
+    p += n;
+    bytes -= static_cast<size_t>(n);
+  }
+}
+
+void AtomicFileWriter::commit() {
+  FC_CHECK(fd_ >= 0 && !committed_, file_display_name(path_), ": commit twice");
+  // fsync before rename: otherwise a crash can leave the new name pointing at unwritten blocks.
+  FC_CHECK(::fsync(fd_) == 0, file_display_name(path_), ": fsync failed: ", std::strerror(errno));
+  int rc = ::close(fd_);
+  fd_ = -1;
+  FC_CHECK(rc == 0, file_display_name(path_), ": close failed: ", std::strerror(errno));
+  FC_CHECK(std::rename(temp_path_.c_str(), path_.c_str()) == 0, file_display_name(path_), ": cannot rename '",
+           temp_path_, "' to '", path_, "': ", std::strerror(errno));
+  committed_ = true;
+  // Persist the rename itself; failure here does not undo a completed write, so it is not fatal.
+  size_t slash = path_.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path_.substr(0, slash));
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+}
+
+}  // namespace fc
