@@ -70,6 +70,10 @@ void Module::zero_grad() {
   for (Tensor* t : parameters()) t->zero_grad();
 }
 
+void Module::initialize(Rng& rng) {
+  visit("", [&](const std::string&, Module& m) { m.reset_parameters(rng); });
+}
+
 LoadReport Module::load_state(const std::map<std::string, Tensor>& tensors) {
   LoadReport report;
   NamedTensors slots = named_parameters();

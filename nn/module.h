@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/random.h"
 #include "core/tensor.h"
 
 namespace fc {
@@ -54,11 +55,17 @@ class Module {
   bool is_training() const { return training_; }
 
   void zero_grad();
+  // Fresh random weights for training from scratch: calls reset_parameters on this module and
+  // every child, in registration order, all drawing from `rng`. Constructors only allocate
+  // (pages untouched), so a model that is about to load weights pays nothing for init.
+  void initialize(Rng& rng);
   // Copies (or, for read-only mmap'd sources, shares) tensors by name into parameters and
   // buffers; nothing is changed unless every present tensor has the right shape.
   LoadReport load_state(const std::map<std::string, Tensor>& tensors);
 
  protected:
+  // PyTorch's default initialisation of this module's own parameters (not its children's).
+  virtual void reset_parameters(Rng& rng) {}
   // `slot` is a member of the derived module; it is set to `init` and marked requires_grad.
   void register_parameter(const std::string& name, Tensor* slot, Tensor init);
   void register_buffer(const std::string& name, Tensor* slot, Tensor init);

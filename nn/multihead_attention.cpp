@@ -1,0 +1,64 @@
+#include "nn/multihead_attention.h"
+
+#include "core/error.h"
+#include "nn/init.h"
+#include "ops/matmul.h"
+
+namespace fc {
+
+MultiheadAttention::MultiheadAttention(int64_t embed_dim_, int64_t num_heads_)
+    : embed_dim(embed_dim_), num_heads(num_heads_), out_proj(embed_dim_, embed_dim_) {
+  FC_CHECK(num_heads > 0 && embed_dim % num_heads == 0, "MultiheadAttention: embed_dim ", embed_dim,
+           " is not divisible by num_heads ", num_heads);
+  register_parameter("in_proj_weight", &in_proj_weight, Tensor::empty({3 * embed_dim, embed_dim}));
+  register_parameter("in_proj_bias", &in_proj_bias, Tensor::empty({3 * embed_dim}));
+  register_module("out_proj", &out_proj);
+}
+
+void MultiheadAttention::reset_parameters(Rng& rng) {
+  // PyTorch: xavier_uniform_ on the packed (3E, E) matrix, zero biases (out_proj's weight keeps
+  // its Linear init, drawn when the child is visited).
+  xavier_uniform_(in_proj_weight, rng, embed_dim, 3 * embed_dim);
+  fill_(in_proj_bias, 0.f);
+}
+
+Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                   const AttentionOptions& options) const {
+  return run(query, key, value, options, false).out;
+}
+
+AttentionResult MultiheadAttention::forward_with_probs(const Tensor& query, const Tensor& key, const Tensor& value,
+                                                       const AttentionOptions& options) const {
+  return run(query, key, value, options, true);
+}
+
+AttentionResult MultiheadAttention::run(const Tensor& query, const Tensor& key, const Tensor& value,
+                                        const AttentionOptions& options, bool with_probs) const {
+  const int64_t E = embed_dim, H = num_heads, D = E / H;
+  FC_CHECK(query.ndim() == 3 && key.ndim() == 3 && value.ndim() == 3 && query.size(2) == E && key.size(2) == E &&
+               value.size(2) == E && key.size(1) == value.size(1) && query.size(0) == key.size(0) &&
+               key.size(0) == value.size(0),
+           "MultiheadAttention: query ", query.shape(), ", key ", key.shape(), ", value ", value.shape(),
+           " must be (B, L, ", E, ") with matching B and key/value lengths");
+  const int64_t B = query.size(0), Q = query.size(1), K = key.size(1);
+  // (B, L, E) -> (B, H, L, D) views whose D dim has stride 1: what the fused kernel reads.
+  auto heads = [&](const Tensor& x, int64_t L) { return x.view({B, L, H, D}).permute({0, 2, 1, 3}); };
+  Tensor q, k, v;
+  if (query.impl() == key.impl() && key.impl() == value.impl()) {
+    Tensor qkv = linear(query, in_proj_weight, in_proj_bias).view({B, Q, 3, H, D}).permute({2, 0, 3, 1, 4});
+    q = qkv.select(0, 0);
+    k = qkv.select(0, 1);
+    v = qkv.select(0, 2);
+  } else {
+    q = heads(linear(query, in_proj_weight.narrow(0, 0, E), in_proj_bias.narrow(0, 0, E)), Q);
+    k = heads(linear(key, in_proj_weight.narrow(0, E, E), in_proj_bias.narrow(0, E, E)), K);
+    v = heads(linear(value, in_proj_weight.narrow(0, 2 * E, E), in_proj_bias.narrow(0, 2 * E, E)), K);
+  }
+  AttentionResult r = with_probs ? attention_with_probs(q, k, v, options)
+                                 : AttentionResult{scaled_dot_product_attention(q, k, v, options), Tensor()};
+  // The kernel's output is laid out (B, Q, H, D), so this reshape is free.
+  r.out = out_proj.forward(r.out.transpose(1, 2).reshape({B, Q, E}));
+  return r;
+}
+
+}  // namespace fc
