@@ -39,6 +39,7 @@ demo: build
 # Regenerates tests/fixtures/*.fxt from PyTorch (needs Debian's python3-torch; tests never do).
 fixtures:
 	/usr/bin/python3 tests/reference/make_op_fixtures.py
+	/usr/bin/python3 tests/reference/make_model_fixtures.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
