@@ -71,7 +71,10 @@ void Module::zero_grad() {
 }
 
 void Module::initialize(Rng& rng) {
-  visit("", [&](const std::string&, Module& m) { m.reset_parameters(rng); });
+  // Children first, so a parent can override a child's default (e.g. a decoder's U(0, 1) query
+  // positions over Embedding's N(0, 1)).
+  for (auto& [name, child] : children_) child->initialize(rng);
+  reset_parameters(rng);
 }
 
 LoadReport Module::load_state(const std::map<std::string, Tensor>& tensors) {

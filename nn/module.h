@@ -55,8 +55,8 @@ class Module {
   bool is_training() const { return training_; }
 
   void zero_grad();
-  // Fresh random weights for training from scratch: calls reset_parameters on this module and
-  // every child, in registration order, all drawing from `rng`. Constructors only allocate
+  // Fresh random weights for training from scratch: calls reset_parameters on every child (in
+  // registration order, depth first) and then on this module, all drawing from `rng`. Constructors only allocate
   // (pages untouched), so a model that is about to load weights pays nothing for init.
   void initialize(Rng& rng);
   // Copies (or, for read-only mmap'd sources, shares) tensors by name into parameters and

@@ -13,6 +13,8 @@
 //   write_safetensors("out.safetensors", {{"w", w}}, {{"config", config}});   // atomic
 #pragma once
 
+#include <functional>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -67,9 +69,11 @@ bool safetensors_parse_dtype(const std::string& name, ElementType* type);
 // padded with spaces to a multiple of 8 bytes as the reference writer does, so every tensor in
 // the data buffer starts 8-byte aligned in the file. Atomic: a temp file in the same directory is
 // fsynced and renamed over `path`; on any error it is removed and `path` is untouched.
+// `progress`, when set, is called after each tensor with (tensors written, total).
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using WriteProgress = std::function<void(size_t done, size_t total)>;
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
-                       const std::map<std::string, std::string>& metadata = {});
+                       const std::map<std::string, std::string>& metadata = {}, const WriteProgress& progress = {});
 void write_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 

@@ -10,7 +10,7 @@
 namespace fc {
 
 void write_safetensors(const std::string& path, const NamedTensors& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, const WriteProgress& progress) {
   const std::string file = file_display_name(path);
   // Everything, validation included, happens while the temp file exists, so every failure path
   // goes through the writer's cleanup (and the tests can see that it leaves nothing behind).
@@ -37,6 +37,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
   uint64_t header_bytes = text.size();
   out.write(&header_bytes, sizeof(header_bytes));
   out.write(text.data(), text.size());
+  size_t done = 0;
   for (const auto& [name, tensor] : tensors) {
     if (tensor.is_contiguous()) {
       out.write(tensor.data(), static_cast<size_t>(tensor.numel()) * sizeof(float));
@@ -44,6 +45,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors,
       std::vector<float> values = tensor.to_vector();
       out.write(values.data(), values.size() * sizeof(float));
     }
+    if (progress) progress(++done, tensors.size());
   }
   out.commit();
 }

@@ -51,6 +51,21 @@ void check_close(const Tensor& actual, const Tensor& expected, Tolerance tol, co
   CHECK_MESSAGE(c.ok, what << ": " << c.report);
 }
 
+void check_close_scaled(const Tensor& actual, const Tensor& expected, double rel, const std::string& what) {
+  REQUIRE_MESSAGE(actual.defined(), what << ": result is undefined");
+  REQUIRE_MESSAGE(actual.shape() == expected.shape(),
+                  what << ": shape " << actual.shape() << " vs expected " << expected.shape());
+  std::vector<float> a = actual.to_vector(), e = expected.to_vector();
+  double max_diff = 0, max_ref = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double d = std::fabs(static_cast<double>(a[i]) - e[i]);
+    max_diff = std::isnan(d) ? INFINITY : std::max(max_diff, d);
+    max_ref = std::max(max_ref, std::fabs(static_cast<double>(e[i])));
+  }
+  CHECK_MESSAGE(max_diff <= rel * max_ref, what << ": max |diff| " << max_diff << " > " << rel << " * max |ref| "
+                                                << max_ref << " (relative " << max_diff / max_ref << ")");
+}
+
 namespace {
 
 double weighted_sum(const Tensor& out, const Tensor& weights) {

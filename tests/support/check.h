@@ -33,6 +33,10 @@ Closeness compare(const Tensor& actual, const Tensor& expected, Tolerance tol);
 // A doctest CHECK with the comparison report as its message.
 void check_close(const Tensor& actual, const Tensor& expected, Tolerance tol, const std::string& what);
 
+// max |actual - expected| <= rel * max |expected|: the whole-model comparisons, where logits near
+// zero make element-wise relative error meaningless.
+void check_close_scaled(const Tensor& actual, const Tensor& expected, double rel, const std::string& what);
+
 // Central differences of <f(x), R> (R random, accumulated in double) against backward().
 // eps is relative to max(1, |x_i|); at most max_elements entries of each input are probed
 // (a seeded random subset), so large inputs stay cheap.

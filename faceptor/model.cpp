@@ -1,0 +1,87 @@
+#include "faceptor/model.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace fc::faceptor {
+
+FaceptorModel::FaceptorModel(ModelConfig c) : config(std::move(c)), encoder(config.encoder) {
+  config.validate("model config");
+  register_module("encoder", &encoder);
+  bool any_feature = false, any_value = false, any_map = false;
+  for (const TaskSpec& t : config.tasks) {
+    any_feature |= t.interpreter == InterpreterKind::feature;
+    any_value |= t.interpreter == InterpreterKind::value;
+    any_map |= t.interpreter == InterpreterKind::map;
+  }
+  if (config.has_decoder_tasks()) {
+    decoder = std::make_unique<FaceptorDecoder>(config.decoder, config.encoder.width, config.encoder.layers,
+                                                config.tasks);
+    register_module("decoder", decoder.get());
+  }
+  if (any_feature) {
+    feature_interpreter = std::make_unique<FeatureInterpreter>(config.encoder.width, config.embedding_dim);
+    register_module("interpreters.feature_v2", feature_interpreter.get());
+  }
+  if (any_value) {
+    value_interpreter = std::make_unique<ValueInterpreter>(config.decoder.hidden);
+    register_module("interpreters.value", value_interpreter.get());
+  }
+  if (any_map) {
+    map_interpreter = std::make_unique<MapInterpreter>(config.decoder.hidden);
+    register_module("interpreters.map_v2", map_interpreter.get());
+  }
+}
+
+std::vector<std::string> FaceptorModel::tasks_for_size(int input_size) const {
+  std::vector<std::string> out;
+  for (const TaskSpec& t : config.tasks)
+    if (t.input_size == input_size) out.push_back(t.name);
+  return out;
+}
+
+PassResult FaceptorModel::run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options) const {
+  FC_CHECK(input.ndim() == 4 && input.size(2) == input.size(3), "FaceptorModel::run: input ", input.shape(),
+           " must be (B, 3, H, H)");
+  const int size = static_cast<int>(input.size(2));
+  if (tasks.empty()) tasks = tasks_for_size(size);
+  FC_CHECK(!tasks.empty(), "FaceptorModel::run: the model has no task for ", size, "x", size, " inputs");
+  for (const std::string& name : tasks) {
+    const TaskSpec* spec = config.find_task(name);
+    FC_CHECK(spec != nullptr, "FaceptorModel::run: unknown task '", name, "'");
+    FC_CHECK(spec->input_size == size, "FaceptorModel::run: task ", name, " takes ", spec->input_size, "x",
+             spec->input_size, " inputs, got ", input.shape());
+  }
+
+  PassResult result;
+  result.encoder = encoder.forward(input);
+  DecoderMemory memory;
+  Tensor pixels;  // the pixel decoder's output, shared by every map task of this pass
+  for (const std::string& name : tasks) {
+    const TaskSpec* spec = config.find_task(name);
+    TaskResult tr;
+    tr.spec = spec;
+    if (spec->interpreter == InterpreterKind::feature) {
+      tr.raw = feature_interpreter->forward(result.encoder);
+    } else {
+      if (!memory.src.defined()) {
+        memory = decoder->build_memory(result.encoder);
+        result.memory_levels = memory.token_levels;
+      }
+      DecoderResult d = decoder->run_queries(memory, name, options.keep_attention);
+      tr.decoder_output = d.output;
+      tr.cross_attention = std::move(d.cross_attention);
+      if (spec->interpreter == InterpreterKind::value) {
+        tr.raw = value_interpreter->forward(d.output);
+      } else {
+        if (!pixels.defined()) pixels = map_interpreter->pixel_features(memory.decoder_src, memory.grid);
+        tr.raw = map_interpreter->forward(pixels, d.output);
+      }
+    }
+    result.tasks.emplace(name, std::move(tr));
+  }
+  return result;
+}
+
+}  // namespace fc::faceptor

@@ -1,0 +1,47 @@
+#include "faceptor/model_io.h"
+
+#include "core/error.h"
+#include "weights/safetensors.h"
+
+namespace fc::faceptor {
+namespace {
+
+ModelConfig config_of(const SafetensorsFile& file, const std::string& path) {
+  auto it = file.metadata().find(kConfigMetadataKey);
+  FC_CHECK(it != file.metadata().end(), path, ": no '", kConfigMetadataKey,
+           "' in the safetensors metadata; not a faceptor.cpp model (convert checkpoints with `faceptor convert`)");
+  return ModelConfig::from_json(it->second, path);
+}
+
+}  // namespace
+
+ModelConfig read_model_config(const std::string& path) { return config_of(SafetensorsFile::open(path), path); }
+
+std::unique_ptr<FaceptorModel> load_model(const std::string& path) {
+  SafetensorsFile file = SafetensorsFile::open(path);
+  auto model = std::make_unique<FaceptorModel>(config_of(file, path));
+  std::map<std::string, Tensor> tensors;
+  for (const std::string& name : file.names())
+    if (name.rfind("losses.", 0) != 0) tensors[name] = file.get(name);
+  LoadReport report = model->load_state(tensors);
+  FC_CHECK(report.ok(), path, ": weights do not match the model its config describes:\n", report.summary());
+  model->eval();
+  return model;
+}
+
+void write_model_file(const std::string& path, const ModelConfig& config,
+                      const std::vector<std::pair<std::string, Tensor>>& tensors,
+                      std::map<std::string, std::string> metadata, const std::function<void(size_t, size_t)>& progress) {
+  metadata[kConfigMetadataKey] = config.to_json();
+  metadata["format"] = "pt";  // what the safetensors reference tools expect for PyTorch-layout weights
+  write_safetensors(path, tensors, metadata, progress);
+}
+
+void save_model(FaceptorModel& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (auto& [name, t] : model.named_parameters()) tensors.emplace_back(name, *t);
+  for (auto& [name, t] : model.named_buffers()) tensors.emplace_back(name, *t);
+  write_model_file(path, model.config, tensors, metadata);
+}
+
+}  // namespace fc::faceptor

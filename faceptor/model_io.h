@@ -1,0 +1,33 @@
+// Model files: one safetensors file holds the weights (float32, our names) and the ModelConfig
+// as JSON in its metadata (key "faceptor_config"). Loading maps the file and the parameters are
+// zero-copy views of it, so opening a model costs page-table set-up, not a read.
+//
+//   std::unique_ptr<FaceptorModel> m = load_model("weights/demo.safetensors");
+//   save_model(*m, "copy.safetensors");
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "faceptor/model.h"
+
+namespace fc::faceptor {
+
+// Throws naming the file: not safetensors, no or bad config, missing/unexpected/misshaped tensors.
+// Tensors named "losses.*" (training-only state) are ignored here. The model is in eval mode.
+std::unique_ptr<FaceptorModel> load_model(const std::string& path);
+ModelConfig read_model_config(const std::string& path);
+
+// Every parameter and buffer of `model`, atomically (temp file + rename).
+void save_model(FaceptorModel& model, const std::string& path, const std::map<std::string, std::string>& metadata = {});
+
+// The writer behind save_model and the converter.
+void write_model_file(const std::string& path, const ModelConfig& config,
+                      const std::vector<std::pair<std::string, Tensor>>& tensors,
+                      std::map<std::string, std::string> metadata,
+                      const std::function<void(size_t, size_t)>& progress = {});
+
+}  // namespace fc::faceptor
