@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "ops/reduce.h"
 #include "tests/support/check.h"
 
@@ -122,5 +123,29 @@ TEST_CASE("reduce: large inputs take the threaded paths and still match a double
     double s = 0;
     for (int64_t r = 0; r < rows; ++r) s += values[r * cols + c];
     CHECK(by_col.at({c}) == doctest::Approx(s).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("reduce: contiguous fast paths agree with the strided fallback on every dim subset") {
+  Rng rng(7);
+  Tensor x = Tensor::randn({3, 4, 5, 6}, rng);
+  // Same logical values, reversed memory order: every dim strided, so the fallback runs.
+  Tensor strided = x.permute({3, 2, 1, 0}).contiguous().permute({3, 2, 1, 0});
+  REQUIRE_FALSE(strided.is_contiguous());
+  for (int mask = 1; mask < 16; ++mask) {
+    std::vector<int> dims;
+    for (int d = 0; d < 4; ++d)
+      if (mask & (1 << d)) dims.push_back(d);
+    for (bool keepdim : {false, true}) {
+      CAPTURE(mask);
+      CAPTURE(keepdim);
+      check_close(fc::sum(x, dims, keepdim), fc::sum(strided, dims, keepdim), {1e-6, 1e-6}, "sum");
+      check_close(mean(x, dims, keepdim), mean(strided, dims, keepdim), {1e-6, 1e-6}, "mean");
+    }
+  }
+  for (int d = 0; d < 4; ++d) {
+    CAPTURE(d);
+    CHECK(fc::max(x, d).to_vector() == fc::max(strided, d).to_vector());
+    CHECK(argmax(x, d, true).to_vector() == argmax(strided, d, true).to_vector());
   }
 }

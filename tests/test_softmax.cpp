@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "ops/softmax.h"
 #include "tests/support/check.h"
 
@@ -63,4 +64,15 @@ TEST_CASE("softmax: rows sum to one on every dim, and empty tensors pass through
   for (int i = 0; i < 2; ++i) CHECK(rows.at({i, 0}) + rows.at({i, 1}) + rows.at({i, 2}) == doctest::Approx(1.0));
   for (int j = 0; j < 3; ++j) CHECK(cols.at({0, j}) + cols.at({1, j}) == doctest::Approx(1.0));
   CHECK(softmax(Tensor::zeros({0, 4}), -1).shape() == Shape{0, 4});
+}
+
+TEST_CASE("softmax: the strided-column path (leading and middle dims) agrees with the row path") {
+  Rng rng(3);
+  Tensor x = Tensor::randn({3, 4, 5}, rng, 0.f, 3.f);
+  for (int d = 0; d < 2; ++d) {
+    CAPTURE(d);
+    // Moving dim d last sends it through the contiguous-row path; moving back compares layouts.
+    check_close(softmax(x, d), softmax(x.transpose(d, 2), 2).transpose(d, 2), {1e-7, 1e-6}, "softmax");
+    check_close(log_softmax(x, d), log_softmax(x.transpose(d, 2), 2).transpose(d, 2), {1e-6, 1e-6}, "log_softmax");
+  }
 }
