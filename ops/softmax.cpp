@@ -6,6 +6,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "ops/kernels/exp.h"
 
 namespace fc {
 namespace {
@@ -31,8 +32,8 @@ int checked_dim(const Tensor& x, int dim, const char* op) {
   return dim < 0 ? dim + nd : dim;
 }
 
-// y = softmax or log_softmax of x along K. The exponentials are float (libm, ~1 ulp); their sum
-// accumulates in double so long rows keep float accuracy.
+// y = softmax or log_softmax of x along K. The exponentials are float (ops/kernels/exp.h,
+// ~1 ulp); their sum accumulates in double so long rows keep float accuracy.
 void softmax_forward(const float* x, float* y, RowLayout l, bool log) {
   const bool parallel = l.a * l.k * l.b >= kParallelElements;
   if (l.b == 1) {
@@ -42,12 +43,11 @@ void softmax_forward(const float* x, float* y, RowLayout l, bool log) {
       float* out = y + a * l.k;
       float top = row[0];
       for (int64_t k = 1; k < l.k; ++k) top = std::max(top, row[k]);
+      // The exponentials go to `out` (AVX2); log_softmax overwrites them below.
+      exp_affine(row, out, l.k, 1.f, top);
       double total = 0;
-      for (int64_t k = 0; k < l.k; ++k) {
-        const float e = std::exp(row[k] - top);
-        if (!log) out[k] = e;
-        total += e;
-      }
+#pragma omp simd reduction(+ : total)
+      for (int64_t k = 0; k < l.k; ++k) total += out[k];
       if (log) {
         const double log_total = std::log(total);
         for (int64_t k = 0; k < l.k; ++k) out[k] = static_cast<float>(static_cast<double>(row[k]) - top - log_total);
@@ -70,7 +70,7 @@ void softmax_forward(const float* x, float* y, RowLayout l, bool log) {
       for (int64_t b = 0; b < l.b; ++b) top[b] = std::max(top[b], block[k * l.b + b]);
     for (int64_t k = 0; k < l.k; ++k)
       for (int64_t b = 0; b < l.b; ++b) {
-        const float e = std::exp(block[k * l.b + b] - top[b]);
+        const float e = exp_scalar(block[k * l.b + b] - top[b]);
         if (!log) out[k * l.b + b] = e;
         total[b] += e;
       }

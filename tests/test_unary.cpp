@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
+#include "ops/kernels/exp.h"
 #include "ops/reduce.h"
 #include "ops/unary.h"
 #include "tests/support/check.h"
@@ -99,4 +102,33 @@ TEST_CASE("unary: no graph is recorded for inputs without requires_grad") {
   Tensor x = Tensor::from_vector({1.f, 2.f}, {2});
   CHECK_FALSE(gelu(x).requires_grad());
   CHECK(gelu(Tensor::from_vector({1.f, 2.f}, {2}).set_requires_grad(true)).grad_fn() != nullptr);
+}
+
+TEST_CASE("exp kernel: AVX2 lanes and the scalar tail agree bitwise and stay within 1e-7 of double exp") {
+  // Every 4099th float from -110 to 95 (both tails included), plus the special values.
+  std::vector<float> x;
+  for (float v = -110.f; v < 95.f; v += std::max(std::fabs(v) * 4099 * 1.2e-7f, 1e-30f)) x.push_back(v);
+  x.insert(x.end(), {NAN, INFINITY, -INFINITY, 0.f, -0.f, 88.72f, -87.5f, -103.f});
+  std::vector<float> y(x.size());
+  exp_affine(x.data(), y.data(), static_cast<int64_t>(x.size()), 1.f, 0.f);
+  double worst = 0;
+  int64_t mismatched = 0, wrong_tail = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float s = exp_scalar(x[i]);
+    mismatched += !(s == y[i] || (std::isnan(s) && std::isnan(y[i])));
+    const double ref = std::exp(static_cast<double>(x[i]));
+    if (std::isnan(x[i])) {
+      wrong_tail += !std::isnan(y[i]);
+    } else if (ref > 3.4028235e38) {
+      wrong_tail += !std::isinf(y[i]);
+    } else if (ref < 1.1754944e-38) {  // subnormal results: within one subnormal step
+      wrong_tail += std::fabs(y[i] - ref) > 1.5e-45;
+    } else {
+      worst = std::max(worst, std::fabs(y[i] - ref) / ref);
+    }
+  }
+  CHECK(x.size() > 100000);
+  CHECK(mismatched == 0);
+  CHECK(wrong_tail == 0);
+  CHECK_MESSAGE(worst < 1e-7, "max relative error " << worst);
 }
