@@ -68,12 +68,14 @@ void softmax_forward(const float* x, float* y, RowLayout l, bool log) {
     std::vector<double> total(static_cast<size_t>(l.b), 0.0);
     for (int64_t k = 1; k < l.k; ++k)
       for (int64_t b = 0; b < l.b; ++b) top[b] = std::max(top[b], block[k * l.b + b]);
-    for (int64_t k = 0; k < l.k; ++k)
-      for (int64_t b = 0; b < l.b; ++b) {
-        const float e = exp_scalar(block[k * l.b + b] - top[b]);
-        if (!log) out[k * l.b + b] = e;
-        total[b] += e;
-      }
+    // Each row of B: the shifted logits, then their exponentials in place (AVX2); log_softmax
+    // overwrites them below.
+    for (int64_t k = 0; k < l.k; ++k) {
+      float* out_row = out + k * l.b;
+      for (int64_t b = 0; b < l.b; ++b) out_row[b] = block[k * l.b + b] - top[b];
+      exp_affine(out_row, out_row, l.b, 1.f, 0.f);
+      for (int64_t b = 0; b < l.b; ++b) total[b] += out_row[b];
+    }
     // From here total holds what each column needs: max + log(sum) or 1 / sum.
     for (int64_t b = 0; b < l.b; ++b) total[b] = log ? top[b] + std::log(total[b]) : 1.0 / total[b];
     for (int64_t k = 0; k < l.k; ++k)
