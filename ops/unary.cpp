@@ -14,8 +14,6 @@ namespace {
 // the math (a few microseconds against ~1 ns per element).
 constexpr int64_t kParallelElements = 1 << 15;
 
-// out = f(x) into a fresh contiguous tensor. The math functions here are libm calls, so the
-// loop is split over threads rather than relying on the compiler to vectorise it.
 // out = exp(scale * x) (elements split over threads in blocks of whole vectors), then
 // out = finish(x, out) in a second pass the compiler vectorises. Used by exp, sigmoid and
 // quick_gelu so their exponentials run 8 lanes at a time.
@@ -36,6 +34,8 @@ Tensor map_through_exp(const Tensor& x, float scale, F finish) {
   return out;
 }
 
+// out = f(x) into a fresh contiguous tensor. Most f here are libm calls the compiler cannot
+// vectorise, so the loop is split over threads instead.
 template <class F>
 Tensor map_unary(const Tensor& x, F f) {
   Tensor src = x.detach().contiguous();
@@ -104,8 +104,8 @@ float sigmoid_value(float v) { return 1.f / (1.f + exp_scalar(-v)); }
 }  // namespace
 
 Tensor exp(const Tensor& x) {
-  return from_output(
-      x, [](float v) { return std::exp(v); }, "ExpBackward", [](float g, float y) { return g * y; });
+  Tensor out = map_through_exp(x, 1.f, [](float, float e) { return e; });
+  return with_backward(x, out, "ExpBackward", out, [](float g, float y) { return g * y; });
 }
 
 Tensor log(const Tensor& x) {
