@@ -15,8 +15,26 @@ const std::vector<OpInfo>& registered_ops() {
       {"rsub_scalar", true},
       {"neg", true},
       // ops/unary.h (activations and pointwise math)
+      {"exp", true},
+      {"log", true},
+      {"sqrt", true},
+      {"rsqrt", true},
+      {"pow", true},
+      {"abs", true},
+      {"clamp", true},
+      {"relu", true},
+      {"gelu", true},
+      {"quick_gelu", true},
+      {"sigmoid", true},
+      {"tanh", true},
       // ops/reduce.h
+      {"sum", true},
+      {"mean", true},
+      {"max", true},
+      {"argmax", false, "returns indices (as float32 values), which have no gradient"},
       // ops/softmax.h
+      {"softmax", true},
+      {"log_softmax", true},
       // ops/matmul.h
       // ops/attention.h
       // ops/norm.h
