@@ -19,6 +19,7 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/softmax.h
       // ops/matmul.h
       // ops/attention.h
+      {"scaled_dot_product_attention", true},
       // ops/norm.h
       // ops/conv.h
       // ops/interpolate.h

@@ -1,0 +1,264 @@
+// Building blocks of the fused attention kernel (register tiles, online softmax rows), templated
+// on the xsimd instruction set; attention_fused.h drives them, and one .cpp per ISA
+// (attention_kernel.cpp: AVX2, attention_kernel_avx512.cpp: AVX-512) instantiates both. Everything
+// here is in an anonymous namespace so each ISA's copy stays private to its translation unit
+// (no inline function compiled with AVX-512 can be picked by the linker for the AVX2 path).
+//
+// Blocking (W = floats per vector, 16 on AVX-512):
+//   key tile     4W keys (64): one score row of a tile is 4 vectors, so the softmax of a row
+//                stays in registers;
+//   query tile   up to 10 register tiles of kRows rows (60 on AVX-512);
+//   register tile kRows x 4 vectors of accumulators (6 x 4 = 24 of 32 zmm registers).
+// K is packed once per (batch, head) as K^T (D, K rounded up to the key tile, zero-padded) so
+// score tiles load keys as vectors. Products whose vector dim is D (P V, dS K, P^T dO, dS^T Q)
+// read rows of D floats; when D is not a multiple of W those operands are copied with rows
+// padded to Dp, otherwise they are read in place through their strides.
+// Per tile the working set (Q rows, K^T tile, V tile, scores, output tile: ~16 KB each at
+// D = 64) sits in L1/L2, which is what makes the fusion pay: scores never go to memory.
+#pragma once
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <xsimd/xsimd.hpp>
+
+#include "ops/kernels/attention_kernel.h"
+
+namespace fc {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr float kPosInf = std::numeric_limits<float>::infinity();
+
+// 64-byte aligned scratch, owned by one thread or one call.
+class AlignedFloats {
+ public:
+  explicit AlignedFloats(int64_t n)
+      : data_(static_cast<float*>(::operator new[](static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float),
+                                                   std::align_val_t(64)))) {}
+  ~AlignedFloats() { ::operator delete[](data_, std::align_val_t(64)); }
+  AlignedFloats(const AlignedFloats&) = delete;
+  AlignedFloats& operator=(const AlignedFloats&) = delete;
+  float* get() const { return data_; }
+
+ private:
+  float* data_;
+};
+
+inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+// A (rows, Dp) operand read by the D-vectorised products: the caller's memory when its rows
+// already hold whole vectors, else a zero-padded copy.
+struct RowOperand {
+  const float* data;
+  int64_t ld;
+};
+
+inline RowOperand rows_padded(const float* src, int64_t ld, int64_t rows, int64_t D, int64_t Dp, float* scratch) {
+  if (D == Dp) return {src, ld};
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(scratch + r * Dp, src + r * ld, static_cast<size_t>(D) * sizeof(float));
+    std::fill(scratch + r * Dp + D, scratch + (r + 1) * Dp, 0.f);
+  }
+  return {scratch, Dp};
+}
+
+// dst (D, Kp) = src (rows, D)^T, columns rows..Kp zero.
+inline void pack_transposed(const float* src, int64_t ld, int64_t rows, int64_t D, int64_t Kp, float* dst) {
+  for (int64_t d = 0; d < D; ++d) std::fill(dst + d * Kp + rows, dst + (d + 1) * Kp, 0.f);
+  for (int64_t j = 0; j < rows; ++j)
+    for (int64_t d = 0; d < D; ++d) dst[d * Kp + j] = src[j * ld + d];
+}
+
+template <class Arch>
+struct AttentionTiles {
+  using V = xsimd::batch<float, Arch>;
+  static constexpr int W = static_cast<int>(V::size);
+  static constexpr int kRows = W == 16 ? 6 : 3;  // AVX2 has 16 registers: 3 x 4 accumulators
+  static constexpr int kVecs = 4;
+  static constexpr int64_t kKeyTile = kVecs * W;
+  static constexpr int64_t kQueryTile = 10 * kRows;
+
+  // c (MR, kKeyTile) = a (MR, depth) * bt (depth, kKeyTile); a rows lda apart, bt rows ldb apart.
+  template <int MR>
+  static void score_block(const float* a, int64_t lda, const float* bt, int64_t ldb, int64_t depth, float* c) {
+    V acc[MR][kVecs];
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < kVecs; ++j) acc[r][j] = V(0.f);
+    for (int64_t d = 0; d < depth; ++d) {
+      V bv[kVecs];
+      for (int j = 0; j < kVecs; ++j) bv[j] = V::load_aligned(bt + d * ldb + j * W);
+      for (int r = 0; r < MR; ++r) {
+        V ar(a[r * lda + d]);
+        for (int j = 0; j < kVecs; ++j) acc[r][j] = xsimd::fma(ar, bv[j], acc[r][j]);
+      }
+    }
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < kVecs; ++j) acc[r][j].store_aligned(c + r * kKeyTile + j * W);
+  }
+
+  template <int MR>
+  static void score_tail(int rows, const float* a, int64_t lda, const float* bt, int64_t ldb, int64_t depth,
+                         float* c) {
+    if constexpr (MR > 0) {
+      if (rows == MR) return score_block<MR>(a, lda, bt, ldb, depth, c);
+      score_tail<MR - 1>(rows, a, lda, bt, ldb, depth, c);
+    }
+  }
+
+  // s (rows, kKeyTile) = a (rows, depth) * bt (depth, kKeyTile)
+  static void scores(const float* a, int64_t lda, int64_t rows, const float* bt, int64_t ldb, int64_t depth,
+                     float* s) {
+    int64_t r = 0;
+    for (; r + kRows <= rows; r += kRows) score_block<kRows>(a + r * lda, lda, bt, ldb, depth, s + r * kKeyTile);
+    score_tail<kRows - 1>(static_cast<int>(rows - r), a + r * lda, lda, bt, ldb, depth, s + r * kKeyTile);
+  }
+
+  // c (MR, NV*W) = c * row_scale (when given) + a (MR, depth) * b (depth, NV*W), with
+  // a(r, k) = a[r * a_rs + k * a_ks] so that P and P^T are both read in place.
+  template <int MR, int NV>
+  static void update_block(const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t ldb, int64_t depth,
+                           float* c, int64_t ldc, const float* row_scale) {
+    V acc[MR][NV];
+    for (int r = 0; r < MR; ++r) {
+      for (int j = 0; j < NV; ++j) {
+        acc[r][j] = V::load_unaligned(c + r * ldc + j * W);
+        if (row_scale) acc[r][j] *= V(row_scale[r]);
+      }
+    }
+    for (int64_t k = 0; k < depth; ++k) {
+      V bv[NV];
+      for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + k * ldb + j * W);
+      for (int r = 0; r < MR; ++r) {
+        V ar(a[r * a_rs + k * a_ks]);
+        for (int j = 0; j < NV; ++j) acc[r][j] = xsimd::fma(ar, bv[j], acc[r][j]);
+      }
+    }
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NV; ++j) acc[r][j].store_unaligned(c + r * ldc + j * W);
+  }
+
+  template <int MR>
+  static void update_rows(int rows, int nv, const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t ldb,
+                          int64_t depth, float* c, int64_t ldc, const float* row_scale) {
+    if constexpr (MR > 0) {
+      if (rows != MR) return update_rows<MR - 1>(rows, nv, a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+      switch (nv) {
+        case 4: return update_block<MR, 4>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        case 3: return update_block<MR, 3>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        case 2: return update_block<MR, 2>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        default: return update_block<MR, 1>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+      }
+    }
+  }
+
+  // c (rows, cols) = c * row_scale + a (rows, depth) * b (depth, cols); cols a multiple of W.
+  static void update(const float* a, int64_t a_rs, int64_t a_ks, int64_t rows, const float* b, int64_t ldb,
+                     int64_t depth, int64_t cols, float* c, int64_t ldc, const float* row_scale) {
+    for (int64_t c0 = 0; c0 < cols; c0 += kVecs * W) {
+      const int nv = static_cast<int>(std::min<int64_t>(kVecs, (cols - c0) / W));
+      for (int64_t r = 0; r < rows; r += kRows) {
+        update_rows<kRows>(static_cast<int>(std::min<int64_t>(kRows, rows - r)), nv, a + r * a_rs, a_rs, a_ks,
+                           b + c0, ldb, depth, c + r * ldc + c0, ldc, row_scale ? row_scale + r : nullptr);
+      }
+    }
+  }
+
+  // e^x to about 2 ulp, 0 for x below -87.3 (including -inf). The softmax only ever takes e^x of
+  // x <= 0, so there is no overflow branch. Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-6
+  // polynomial for e^r, 2^n built in the exponent bits. Faster than xsimd::exp, which also
+  // handles what cannot happen here.
+  static V exp_nonpositive(V x) {
+    using I = xsimd::batch<int32_t, Arch>;
+    const V xc = xsimd::max(x, V(-87.3f));
+    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
+    const V shifted = xsimd::fma(xc, V(1.44269504088896341f), V(12582912.f));
+    const V n = shifted - V(12582912.f);
+    V r = xsimd::fma(n, V(-0.693359375f), xc);
+    r = xsimd::fma(n, V(2.12194440e-4f), r);
+    V p(1.9875691500e-4f);
+    p = xsimd::fma(p, r, V(1.3981999507e-3f));
+    p = xsimd::fma(p, r, V(8.3334519073e-3f));
+    p = xsimd::fma(p, r, V(4.1665795894e-2f));
+    p = xsimd::fma(p, r, V(1.6666665459e-1f));
+    p = xsimd::fma(p, r, V(5.0000001201e-1f));
+    p = xsimd::fma(p, r * r, r + V(1.f));
+    const I bits = (xsimd::bitwise_cast<I>(shifted) - xsimd::bitwise_cast<I>(V(12582912.f)) + I(127)) << 23;
+    const V result = p * xsimd::bitwise_cast<V>(bits);
+    return xsimd::select(x < V(-87.3f), V(0.f), result);
+  }
+
+  static float max_of(V x) {
+    alignas(64) float t[W];
+    x.store_aligned(t);
+    return *std::max_element(t, t + W);
+  }
+
+  // Loads one score row of a key tile as scale * s + mask, with -inf past the last key (nc).
+  static void load_scores(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
+                          int64_t c0, V (&x)[kVecs]) {
+    if (nc == kKeyTile && (!mask_row || mask_stride_k == 1)) {
+      for (int j = 0; j < kVecs; ++j) {
+        x[j] = V::load_aligned(s + j * W) * V(scale);
+        if (mask_row) x[j] += V::load_unaligned(mask_row + c0 + j * W);
+      }
+      return;
+    }
+    for (int64_t t = 0; t < kKeyTile; ++t) {
+      if (t >= nc) s[t] = kNegInf;
+      else s[t] = s[t] * scale + (mask_row ? mask_row[(c0 + t) * mask_stride_k] : 0.f);
+    }
+    for (int j = 0; j < kVecs; ++j) x[j] = V::load_aligned(s + j * W);
+  }
+
+  // One row of the online softmax: turns the raw scores s into p = exp(x - m_new) in place,
+  // updates the running max m and sum l, and returns the factor alpha = exp(m_old - m_new) by
+  // which the row's output accumulator must be rescaled.
+  static float online_softmax_row(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
+                                  int64_t c0, float& m, float& l) {
+    V x[kVecs];
+    load_scores(s, nc, scale, mask_row, mask_stride_k, c0, x);
+    const float m_new = std::max(m, max_of(xsimd::max(xsimd::max(x[0], x[1]), xsimd::max(x[2], x[3]))));
+    if (m_new == kNegInf) {  // every key so far masked: keep the accumulator at 0
+      std::fill(s, s + kKeyTile, 0.f);
+      return 1.f;
+    }
+    V sum(0.f);
+    for (int j = 0; j < kVecs; ++j) {
+      x[j] = exp_nonpositive(x[j] - V(m_new));
+      sum += x[j];
+      x[j].store_aligned(s + j * W);
+    }
+    const float alpha = std::exp(m - m_new);
+    l = l * alpha + xsimd::hadd(sum);
+    m = m_new;
+    return alpha;
+  }
+
+  // p = factor * exp(scale * s + mask - lse) in place (lse = +inf gives 0).
+  static void probability_row(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
+                              int64_t c0, float lse, float factor) {
+    V x[kVecs];
+    load_scores(s, nc, scale, mask_row, mask_stride_k, c0, x);
+    for (int j = 0; j < kVecs; ++j) (exp_nonpositive(x[j] - V(lse)) * V(factor)).store_aligned(s + j * W);
+  }
+
+  static const float* mask_row(const AttentionArgs& a, int64_t b, int64_t h, int64_t i) {
+    return a.mask.data ? a.mask.row(b, h, i) : nullptr;
+  }
+
+  // Query tile rows: the preferred size unless that leaves fewer than ~4 work items per thread.
+  static int64_t query_tile(int64_t queries, int64_t other_units, int threads) {
+    const int64_t tiles_wanted = std::max<int64_t>(1, (4 * threads + other_units - 1) / other_units);
+    const int64_t rows = round_up((queries + tiles_wanted - 1) / tiles_wanted, kRows);
+    return std::clamp<int64_t>(rows, kRows, kQueryTile);
+  }
+
+};
+
+}  // namespace
+}  // namespace fc
