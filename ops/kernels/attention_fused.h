@@ -23,7 +23,7 @@ struct AttentionFused {
   static constexpr int64_t kKeyTile = T::kKeyTile;
 
   static void forward_tile(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int64_t rows,
-                           const float* kt, int64_t Kp, RowOperand v, int64_t Dp, float* s, float* o, float* stats,
+                           const float* kt, RowOperand v, int64_t Dp, float* s, float* o, float* stats,
                            Heads out, float* lse) {
     const int64_t D = a.head_dim;
     float *m = stats, *l = stats + T::kQueryTile, *alpha = stats + 2 * T::kQueryTile;
@@ -33,7 +33,7 @@ struct AttentionFused {
     const float* q = a.q.rows(b, h) + i0 * a.q.stride_l;
     for (int64_t c0 = 0; c0 < a.keys; c0 += kKeyTile) {
       const int64_t nc = std::min(kKeyTile, a.keys - c0);
-      T::scores(q, a.q.stride_l, rows, kt + c0, Kp, D, s);
+      T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, s);
       for (int64_t r = 0; r < rows; ++r)
         alpha[r] = T::online_softmax_row(s + r * kKeyTile, nc, a.scale, T::mask_row(a, b, h, i0 + r),
                                          a.mask.stride_k, c0, m[r], l[r]);
@@ -61,7 +61,7 @@ struct AttentionFused {
       const float* lse_rows = lse + (b * a.heads + h) * a.queries + i0;
       for (int64_t c0 = 0; c0 < K; c0 += kKeyTile) {
         const int64_t nc = std::min(kKeyTile, K - c0);
-        T::scores(q, a.q.stride_l, rows, kt + c0, Kp, D, s);
+        T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, s);
         for (int64_t r = 0; r < rows; ++r) {
           float* p = s + r * kKeyTile;
           T::probability_row(p, nc, a.scale, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_rows[r], factor);
@@ -80,7 +80,7 @@ struct AttentionFused {
 #pragma omp parallel for num_threads(a.threads) schedule(static)
     for (int64_t bh = 0; bh < BH; ++bh) {
       const int64_t b = bh / a.heads, h = bh % a.heads;
-      pack_transposed(a.k.rows(b, h), a.k.stride_l, a.keys, D, Kp, kt.get() + bh * D * Kp);
+      pack_key_tiles(a.k.rows(b, h), a.k.stride_l, a.keys, D, kKeyTile, kt.get() + bh * D * Kp);
       if (pad_v) rows_padded(a.v.rows(b, h), a.v.stride_l, a.keys, D, Dp, v_padded.get() + bh * a.keys * Dp);
     }
     const int64_t tile = T::query_tile(a.queries, BH, a.threads);
@@ -93,7 +93,7 @@ struct AttentionFused {
         const int64_t bh = item / tiles, i0 = item % tiles * tile, b = bh / a.heads, h = bh % a.heads;
         RowOperand v = pad_v ? RowOperand{v_padded.get() + bh * a.keys * Dp, Dp}
                              : RowOperand{a.v.rows(b, h), a.v.stride_l};
-        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, Kp, v, Dp, s.get(),
+        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, v, Dp, s.get(),
                      o.get(), stats.get(), out, lse);
       }
     }
@@ -124,12 +124,12 @@ struct AttentionFused {
   // Key tiles [t_begin, t_end) of one (batch, head): dk, dv rows written, dq_part (Q, Dp) added to.
   static void backward_keys(const AttentionArgs& a, int64_t b, int64_t h, int64_t t_begin, int64_t t_end,
                             ConstHeads out, ConstHeads grad_out, const float* lse, Heads dk, Heads dv,
-                            float* dq_part, int64_t Dp, int64_t Kp, BackwardScratch& w) {
+                            float* dq_part, int64_t Dp, BackwardScratch& w) {
     const int64_t D = a.head_dim, Q = a.queries;
     const float* q = a.q.rows(b, h);
     const float* g = grad_out.rows(b, h);
-    pack_transposed(a.k.rows(b, h), a.k.stride_l, a.keys, D, Kp, w.kt.get());
-    pack_transposed(a.v.rows(b, h), a.v.stride_l, a.keys, D, Kp, w.vt.get());
+    pack_key_tiles(a.k.rows(b, h), a.k.stride_l, a.keys, D, kKeyTile, w.kt.get());
+    pack_key_tiles(a.v.rows(b, h), a.v.stride_l, a.keys, D, kKeyTile, w.vt.get());
     const RowOperand q_rows = rows_padded(q, a.q.stride_l, Q, D, Dp, w.q_padded.get());
     const RowOperand g_rows = rows_padded(g, grad_out.stride_l, Q, D, Dp, w.g_padded.get());
     const RowOperand k_rows = rows_padded(a.k.rows(b, h), a.k.stride_l, a.keys, D, Dp, w.k_padded.get());
@@ -149,15 +149,15 @@ struct AttentionFused {
       std::fill(w.dv.get(), w.dv.get() + kKeyTile * Dp, 0.f);
       for (int64_t i0 = 0; i0 < Q; i0 += T::kQueryTile) {
         const int64_t rows = std::min(T::kQueryTile, Q - i0);
-        T::scores(q + i0 * a.q.stride_l, a.q.stride_l, rows, w.kt.get() + c0, Kp, D, p);
-        T::scores(g + i0 * grad_out.stride_l, grad_out.stride_l, rows, w.vt.get() + c0, Kp, D, ds);
+        T::scores(q + i0 * a.q.stride_l, a.q.stride_l, rows, w.kt.get() + c0 * D, D, p);
+        T::scores(g + i0 * grad_out.stride_l, grad_out.stride_l, rows, w.vt.get() + c0 * D, D, ds);
         for (int64_t r = 0; r < rows; ++r) {
           float* pr = p + r * kKeyTile;
           float* dsr = ds + r * kKeyTile;
           T::probability_row(pr, nc, a.scale, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_bh[i0 + r],
                              1.f);
           const typename T::V dr(delta[i0 + r]);
-          for (int j = 0; j < T::kVecs; ++j) {
+          for (int j = 0; j < T::kKeyVecs; ++j) {
             const typename T::V pv = T::V::load_aligned(pr + j * T::W);
             (pv * (T::V::load_aligned(dsr + j * T::W) - dr)).store_aligned(dsr + j * T::W);
           }
@@ -195,7 +195,7 @@ struct AttentionFused {
         float* part = dq_parts.get() + item * Q * Dp;
         std::fill(part, part + Q * Dp, 0.f);
         backward_keys(a, bh / a.heads, bh % a.heads, key_tiles * split / splits, key_tiles * (split + 1) / splits,
-                      out, grad_out, lse, dk, dv, part, Dp, Kp, scratch);
+                      out, grad_out, lse, dk, dv, part, Dp, scratch);
       }
 #pragma omp for schedule(static)
       for (int64_t bh = 0; bh < BH; ++bh) {

@@ -5,12 +5,12 @@
 // (no inline function compiled with AVX-512 can be picked by the linker for the AVX2 path).
 //
 // Blocking (W = floats per vector, 16 on AVX-512):
-//   key tile     4W keys (64): one score row of a tile is 4 vectors, so the softmax of a row
-//                stays in registers;
-//   query tile   up to 10 register tiles of kRows rows (60 on AVX-512);
-//   register tile kRows x 4 vectors of accumulators (6 x 4 = 24 of 32 zmm registers).
-// K is packed once per (batch, head) as K^T (D, K rounded up to the key tile, zero-padded) so
-// score tiles load keys as vectors. Products whose vector dim is D (P V, dS K, P^T dO, dS^T Q)
+//   key tile     64 keys: a score row is 64 / W vectors (4 or 8), so the softmax of a row stays
+//                in registers, and P V runs 64 deep per call;
+//   query tile   up to 60 rows (10 register tiles on AVX-512, 20 on AVX2);
+//   register tile kRows x 4 vectors of accumulators (6 x 4 = 24 of 32 zmm, 3 x 4 = 12 of 16 ymm).
+// K is packed once per (batch, head) as one contiguous (D, 64) block of K^T per key tile
+// (zero-padded past the last key) so score tiles stream keys as vectors. Products whose vector dim is D (P V, dS K, P^T dO, dS^T Q)
 // read rows of D floats; when D is not a multiple of W those operands are copied with rows
 // padded to Dp, otherwise they are read in place through their strides.
 // Per tile the working set (Q rows, K^T tile, V tile, scores, output tile: ~16 KB each at
@@ -67,11 +67,17 @@ inline RowOperand rows_padded(const float* src, int64_t ld, int64_t rows, int64_
   return {scratch, Dp};
 }
 
-// dst (D, Kp) = src (rows, D)^T, columns rows..Kp zero.
-inline void pack_transposed(const float* src, int64_t ld, int64_t rows, int64_t D, int64_t Kp, float* dst) {
-  for (int64_t d = 0; d < D; ++d) std::fill(dst + d * Kp + rows, dst + (d + 1) * Kp, 0.f);
-  for (int64_t j = 0; j < rows; ++j)
-    for (int64_t d = 0; d < D; ++d) dst[d * Kp + j] = src[j * ld + d];
+// src (rows, D) -> dst as consecutive (D, tile) blocks of src^T, one per tile of rows, zero-padded
+// past the last row: the score kernel then streams one contiguous block per key tile, and key
+// tile t (first key c0 = t * tile) starts at dst + c0 * D.
+inline void pack_key_tiles(const float* src, int64_t ld, int64_t rows, int64_t D, int64_t tile, float* dst) {
+  for (int64_t c0 = 0; c0 < rows; c0 += tile) {
+    float* block = dst + c0 * D;
+    const int64_t n = std::min(tile, rows - c0);
+    for (int64_t d = 0; d < D; ++d) std::fill(block + d * tile + n, block + (d + 1) * tile, 0.f);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t d = 0; d < D; ++d) block[d * tile + j] = src[(c0 + j) * ld + d];
+  }
 }
 
 template <class Arch>
@@ -79,43 +85,47 @@ struct AttentionTiles {
   using V = xsimd::batch<float, Arch>;
   static constexpr int W = static_cast<int>(V::size);
   static constexpr int kRows = W == 16 ? 6 : 3;  // AVX2 has 16 registers: 3 x 4 accumulators
-  static constexpr int kVecs = 4;
-  static constexpr int64_t kKeyTile = kVecs * W;
-  static constexpr int64_t kQueryTile = 10 * kRows;
+  static constexpr int kVecs = 4;                 // vectors per register-tile row
+  static constexpr int64_t kKeyTile = 64;         // keys per tile: 64 / W vectors per score row
+  static constexpr int kKeyVecs = static_cast<int>(kKeyTile / W);
+  static constexpr int64_t kQueryTile = 60;       // a multiple of kRows (6 and 3)
+  static_assert(kKeyTile % (kVecs * W) == 0 && kQueryTile % kRows == 0);
 
-  // c (MR, kKeyTile) = a (MR, depth) * bt (depth, kKeyTile); a rows lda apart, bt rows ldb apart.
+  // c (MR, kVecs*W) = a (MR, depth) * bt (depth, kVecs*W); a rows lda apart, bt rows kKeyTile
+  // apart (a packed key block), c rows kKeyTile apart. Accumulators are a flat array: GCC keeps
+  // those in registers more reliably than a 2-D one.
   template <int MR>
-  static void score_block(const float* a, int64_t lda, const float* bt, int64_t ldb, int64_t depth, float* c) {
-    V acc[MR][kVecs];
-    for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < kVecs; ++j) acc[r][j] = V(0.f);
+  static void score_block(const float* a, int64_t lda, const float* bt, int64_t depth, float* c) {
+    V acc[MR * kVecs];
+    for (int i = 0; i < MR * kVecs; ++i) acc[i] = V(0.f);
     for (int64_t d = 0; d < depth; ++d) {
       V bv[kVecs];
-      for (int j = 0; j < kVecs; ++j) bv[j] = V::load_aligned(bt + d * ldb + j * W);
+      for (int j = 0; j < kVecs; ++j) bv[j] = V::load_aligned(bt + d * kKeyTile + j * W);
       for (int r = 0; r < MR; ++r) {
         V ar(a[r * lda + d]);
-        for (int j = 0; j < kVecs; ++j) acc[r][j] = xsimd::fma(ar, bv[j], acc[r][j]);
+        for (int j = 0; j < kVecs; ++j) acc[r * kVecs + j] = xsimd::fma(ar, bv[j], acc[r * kVecs + j]);
       }
     }
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < kVecs; ++j) acc[r][j].store_aligned(c + r * kKeyTile + j * W);
+      for (int j = 0; j < kVecs; ++j) acc[r * kVecs + j].store_aligned(c + r * kKeyTile + j * W);
   }
 
   template <int MR>
-  static void score_tail(int rows, const float* a, int64_t lda, const float* bt, int64_t ldb, int64_t depth,
-                         float* c) {
+  static void score_tail(int rows, const float* a, int64_t lda, const float* bt, int64_t depth, float* c) {
     if constexpr (MR > 0) {
-      if (rows == MR) return score_block<MR>(a, lda, bt, ldb, depth, c);
-      score_tail<MR - 1>(rows, a, lda, bt, ldb, depth, c);
+      if (rows == MR) return score_block<MR>(a, lda, bt, depth, c);
+      score_tail<MR - 1>(rows, a, lda, bt, depth, c);
     }
   }
 
-  // s (rows, kKeyTile) = a (rows, depth) * bt (depth, kKeyTile)
-  static void scores(const float* a, int64_t lda, int64_t rows, const float* bt, int64_t ldb, int64_t depth,
-                     float* s) {
-    int64_t r = 0;
-    for (; r + kRows <= rows; r += kRows) score_block<kRows>(a + r * lda, lda, bt, ldb, depth, s + r * kKeyTile);
-    score_tail<kRows - 1>(static_cast<int>(rows - r), a + r * lda, lda, bt, ldb, depth, s + r * kKeyTile);
+  // s (rows, kKeyTile) = a (rows, depth) * bt (depth, kKeyTile), bt one packed key block.
+  static void scores(const float* a, int64_t lda, int64_t rows, const float* bt, int64_t depth, float* s) {
+    for (int64_t col = 0; col < kKeyTile; col += kVecs * W) {
+      int64_t r = 0;
+      for (; r + kRows <= rows; r += kRows)
+        score_block<kRows>(a + r * lda, lda, bt + col, depth, s + r * kKeyTile + col);
+      score_tail<kRows - 1>(static_cast<int>(rows - r), a + r * lda, lda, bt + col, depth, s + r * kKeyTile + col);
+    }
   }
 
   // c (MR, NV*W) = c * row_scale (when given) + a (MR, depth) * b (depth, NV*W), with
@@ -123,11 +133,11 @@ struct AttentionTiles {
   template <int MR, int NV>
   static void update_block(const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t ldb, int64_t depth,
                            float* c, int64_t ldc, const float* row_scale) {
-    V acc[MR][NV];
+    V acc[MR * NV];
     for (int r = 0; r < MR; ++r) {
       for (int j = 0; j < NV; ++j) {
-        acc[r][j] = V::load_unaligned(c + r * ldc + j * W);
-        if (row_scale) acc[r][j] *= V(row_scale[r]);
+        acc[r * NV + j] = V::load_unaligned(c + r * ldc + j * W);
+        if (row_scale) acc[r * NV + j] *= V(row_scale[r]);
       }
     }
     for (int64_t k = 0; k < depth; ++k) {
@@ -135,11 +145,11 @@ struct AttentionTiles {
       for (int j = 0; j < NV; ++j) bv[j] = V::load_unaligned(b + k * ldb + j * W);
       for (int r = 0; r < MR; ++r) {
         V ar(a[r * a_rs + k * a_ks]);
-        for (int j = 0; j < NV; ++j) acc[r][j] = xsimd::fma(ar, bv[j], acc[r][j]);
+        for (int j = 0; j < NV; ++j) acc[r * NV + j] = xsimd::fma(ar, bv[j], acc[r * NV + j]);
       }
     }
     for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < NV; ++j) acc[r][j].store_unaligned(c + r * ldc + j * W);
+      for (int j = 0; j < NV; ++j) acc[r * NV + j].store_unaligned(c + r * ldc + j * W);
   }
 
   template <int MR>
@@ -200,9 +210,9 @@ struct AttentionTiles {
 
   // Loads one score row of a key tile as scale * s + mask, with -inf past the last key (nc).
   static void load_scores(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
-                          int64_t c0, V (&x)[kVecs]) {
+                          int64_t c0, V (&x)[kKeyVecs]) {
     if (nc == kKeyTile && (!mask_row || mask_stride_k == 1)) {
-      for (int j = 0; j < kVecs; ++j) {
+      for (int j = 0; j < kKeyVecs; ++j) {
         x[j] = V::load_aligned(s + j * W) * V(scale);
         if (mask_row) x[j] += V::load_unaligned(mask_row + c0 + j * W);
       }
@@ -212,7 +222,7 @@ struct AttentionTiles {
       if (t >= nc) s[t] = kNegInf;
       else s[t] = s[t] * scale + (mask_row ? mask_row[(c0 + t) * mask_stride_k] : 0.f);
     }
-    for (int j = 0; j < kVecs; ++j) x[j] = V::load_aligned(s + j * W);
+    for (int j = 0; j < kKeyVecs; ++j) x[j] = V::load_aligned(s + j * W);
   }
 
   // One row of the online softmax: turns the raw scores s into p = exp(x - m_new) in place,
@@ -220,15 +230,17 @@ struct AttentionTiles {
   // which the row's output accumulator must be rescaled.
   static float online_softmax_row(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
                                   int64_t c0, float& m, float& l) {
-    V x[kVecs];
+    V x[kKeyVecs];
     load_scores(s, nc, scale, mask_row, mask_stride_k, c0, x);
-    const float m_new = std::max(m, max_of(xsimd::max(xsimd::max(x[0], x[1]), xsimd::max(x[2], x[3]))));
+    V row_max = x[0];
+    for (int j = 1; j < kKeyVecs; ++j) row_max = xsimd::max(row_max, x[j]);
+    const float m_new = std::max(m, max_of(row_max));
     if (m_new == kNegInf) {  // every key so far masked: keep the accumulator at 0
       std::fill(s, s + kKeyTile, 0.f);
       return 1.f;
     }
     V sum(0.f);
-    for (int j = 0; j < kVecs; ++j) {
+    for (int j = 0; j < kKeyVecs; ++j) {
       x[j] = exp_nonpositive(x[j] - V(m_new));
       sum += x[j];
       x[j].store_aligned(s + j * W);
@@ -242,9 +254,9 @@ struct AttentionTiles {
   // p = factor * exp(scale * s + mask - lse) in place (lse = +inf gives 0).
   static void probability_row(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
                               int64_t c0, float lse, float factor) {
-    V x[kVecs];
+    V x[kKeyVecs];
     load_scores(s, nc, scale, mask_row, mask_stride_k, c0, x);
-    for (int j = 0; j < kVecs; ++j) (exp_nonpositive(x[j] - V(lse)) * V(factor)).store_aligned(s + j * W);
+    for (int j = 0; j < kKeyVecs; ++j) (exp_nonpositive(x[j] - V(lse)) * V(factor)).store_aligned(s + j * W);
   }
 
   static const float* mask_row(const AttentionArgs& a, int64_t b, int64_t h, int64_t i) {
