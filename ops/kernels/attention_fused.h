@@ -5,6 +5,7 @@
 // Forward, per (batch, head, query tile), for each key tile (FlashAttention-2, Dao 2023, alg. 1):
 //   S = Q K^T; m' = max(m, rowmax(scale S + mask)); P = exp(scale S + mask - m');
 //   l = l exp(m - m') + rowsum(P); O = O exp(m - m') + P V;   at the end O /= l, lse = m + log l.
+// (In the code the scores are in log2 units and exp is 2^x: the same numbers, one multiply fewer.)
 // Backward, per (batch, head, key tile), for each query tile (alg. 2), with P recomputed from lse:
 //   dV += P^T dO; dP = dO V^T; dS = P (dP - D_i), D_i = rowsum(dO * O);
 //   dK += scale dS^T Q; dQ += scale dS K.
@@ -33,9 +34,9 @@ struct AttentionFused {
     const float* q = a.q.rows(b, h) + i0 * a.q.stride_l;
     for (int64_t c0 = 0; c0 < a.keys; c0 += kKeyTile) {
       const int64_t nc = std::min(kKeyTile, a.keys - c0);
-      T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, s);
+      T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, nc, s);
       for (int64_t r = 0; r < rows; ++r)
-        alpha[r] = T::online_softmax_row(s + r * kKeyTile, nc, a.scale, T::mask_row(a, b, h, i0 + r),
+        alpha[r] = T::online_softmax_row(s + r * kKeyTile, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r),
                                          a.mask.stride_k, c0, m[r], l[r]);
       T::update(s, kKeyTile, 1, rows, v.data + c0 * v.ld, v.ld, nc, Dp, o, Dp, alpha);
     }
@@ -44,7 +45,7 @@ struct AttentionFused {
       const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;
       float* dst = out.rows(b, h) + (i0 + r) * out.stride_l;
       for (int64_t d = 0; d < D; ++d) dst[d] = o[r * Dp + d] * inv;
-      lse_rows[r] = l[r] > 0.f ? m[r] + std::log(l[r]) : kPosInf;
+      lse_rows[r] = l[r] > 0.f ? m[r] * kLn2 + std::log(l[r]) : kPosInf;  // m is in log2 units
     }
   }
 
@@ -61,10 +62,10 @@ struct AttentionFused {
       const float* lse_rows = lse + (b * a.heads + h) * a.queries + i0;
       for (int64_t c0 = 0; c0 < K; c0 += kKeyTile) {
         const int64_t nc = std::min(kKeyTile, K - c0);
-        T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, s);
+        T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, nc, s);
         for (int64_t r = 0; r < rows; ++r) {
           float* p = s + r * kKeyTile;
-          T::probability_row(p, nc, a.scale, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_rows[r], factor);
+          T::probability_row(p, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_rows[r], factor);
           float* row = dst + r * K + c0;
           for (int64_t j = 0; j < nc; ++j) row[j] += p[j];
         }
@@ -149,12 +150,12 @@ struct AttentionFused {
       std::fill(w.dv.get(), w.dv.get() + kKeyTile * Dp, 0.f);
       for (int64_t i0 = 0; i0 < Q; i0 += T::kQueryTile) {
         const int64_t rows = std::min(T::kQueryTile, Q - i0);
-        T::scores(q + i0 * a.q.stride_l, a.q.stride_l, rows, w.kt.get() + c0 * D, D, p);
-        T::scores(g + i0 * grad_out.stride_l, grad_out.stride_l, rows, w.vt.get() + c0 * D, D, ds);
+        T::scores(q + i0 * a.q.stride_l, a.q.stride_l, rows, w.kt.get() + c0 * D, D, nc, p);
+        T::scores(g + i0 * grad_out.stride_l, grad_out.stride_l, rows, w.vt.get() + c0 * D, D, nc, ds);
         for (int64_t r = 0; r < rows; ++r) {
           float* pr = p + r * kKeyTile;
           float* dsr = ds + r * kKeyTile;
-          T::probability_row(pr, nc, a.scale, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_bh[i0 + r],
+          T::probability_row(pr, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_bh[i0 + r],
                              1.f);
           const typename T::V dr(delta[i0 + r]);
           for (int j = 0; j < T::kKeyVecs; ++j) {

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <new>
 #include <xsimd/xsimd.hpp>
@@ -33,13 +34,25 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kPosInf = std::numeric_limits<float>::infinity();
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2 = 0.693147180559945309f;
 
-// 64-byte aligned scratch, owned by one thread or one call.
+// 0, 1, ..., 63: compared against the key count to mask the keys past the end of a short tile.
+alignas(64) constexpr float kKeyIndex[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                                             16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+                                             32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+                                             48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+
+// 64-byte aligned, zeroed scratch, owned by one thread or one call. Zeroed because the score
+// kernel leaves the columns past a short last key tile unwritten: they are masked before use,
+// but should hold numbers, not whatever the allocator returned.
 class AlignedFloats {
  public:
   explicit AlignedFloats(int64_t n)
       : data_(static_cast<float*>(::operator new[](static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float),
-                                                   std::align_val_t(64)))) {}
+                                                   std::align_val_t(64)))) {
+    std::fill_n(data_, std::max<int64_t>(n, 1), 0.f);
+  }
   ~AlignedFloats() { ::operator delete[](data_, std::align_val_t(64)); }
   AlignedFloats(const AlignedFloats&) = delete;
   AlignedFloats& operator=(const AlignedFloats&) = delete;
@@ -87,6 +100,7 @@ struct AttentionTiles {
   static constexpr int kRows = W == 16 ? 6 : 3;  // AVX2 has 16 registers: 3 x 4 accumulators
   static constexpr int kVecs = 4;                 // vectors per register-tile row
   static constexpr int64_t kKeyTile = 64;         // keys per tile: 64 / W vectors per score row
+  static_assert(kKeyTile <= static_cast<int64_t>(std::size(kKeyIndex)));
   static constexpr int kKeyVecs = static_cast<int>(kKeyTile / W);
   static constexpr int64_t kQueryTile = 60;       // a multiple of kRows (6 and 3)
   static_assert(kKeyTile % (kVecs * W) == 0 && kQueryTile % kRows == 0);
@@ -118,9 +132,11 @@ struct AttentionTiles {
     }
   }
 
-  // s (rows, kKeyTile) = a (rows, depth) * bt (depth, kKeyTile), bt one packed key block.
-  static void scores(const float* a, int64_t lda, int64_t rows, const float* bt, int64_t depth, float* s) {
-    for (int64_t col = 0; col < kKeyTile; col += kVecs * W) {
+  // s (rows, kKeyTile) = a (rows, depth) * bt (depth, kKeyTile), bt one packed key block; only
+  // the register-tile columns holding the first `keys` keys are computed (the rest is never read).
+  static void scores(const float* a, int64_t lda, int64_t rows, const float* bt, int64_t depth, int64_t keys,
+                     float* s) {
+    for (int64_t col = 0; col < keys; col += kVecs * W) {
       int64_t r = 0;
       for (; r + kRows <= rows; r += kRows)
         score_block<kRows>(a + r * lda, lda, bt + col, depth, s + r * kKeyTile + col);
@@ -178,28 +194,24 @@ struct AttentionTiles {
     }
   }
 
-  // e^x to about 2 ulp, 0 for x below -87.3 (including -inf). The softmax only ever takes e^x of
-  // x <= 0, so there is no overflow branch. Cephes' expf: x = n ln2 + r, |r| <= ln2 / 2, a degree-6
-  // polynomial for e^r, 2^n built in the exponent bits. Faster than xsimd::exp, which also
-  // handles what cannot happen here.
-  static V exp_nonpositive(V x) {
+  // 2^x to about 1 ulp for x <= 0, and 0 for x < -126 (including -inf); the softmax only takes
+  // 2^x of x <= 0, so there is no overflow branch. x = n + r with |r| <= 1/2; 2^r by its degree-6
+  // Taylor polynomial (truncation error (r ln2)^7 / 7! < 1.3e-7), 2^n built in the exponent bits.
+  // The scores are pre-multiplied by log2(e), which saves e^x's ln2 range reduction.
+  static V exp2_nonpositive(V x) {
     using I = xsimd::batch<int32_t, Arch>;
-    const V xc = xsimd::max(x, V(-87.3f));
     // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
-    const V shifted = xsimd::fma(xc, V(1.44269504088896341f), V(12582912.f));
-    const V n = shifted - V(12582912.f);
-    V r = xsimd::fma(n, V(-0.693359375f), xc);
-    r = xsimd::fma(n, V(2.12194440e-4f), r);
-    V p(1.9875691500e-4f);
-    p = xsimd::fma(p, r, V(1.3981999507e-3f));
-    p = xsimd::fma(p, r, V(8.3334519073e-3f));
-    p = xsimd::fma(p, r, V(4.1665795894e-2f));
-    p = xsimd::fma(p, r, V(1.6666665459e-1f));
-    p = xsimd::fma(p, r, V(5.0000001201e-1f));
-    p = xsimd::fma(p, r * r, r + V(1.f));
-    const I bits = (xsimd::bitwise_cast<I>(shifted) - xsimd::bitwise_cast<I>(V(12582912.f)) + I(127)) << 23;
-    const V result = p * xsimd::bitwise_cast<V>(bits);
-    return xsimd::select(x < V(-87.3f), V(0.f), result);
+    const V shifted = x + V(12582912.f);
+    const V r = x - (shifted - V(12582912.f));
+    V p(1.5403530393381606e-4f);
+    p = xsimd::fma(p, r, V(1.3333558146428443e-3f));
+    p = xsimd::fma(p, r, V(9.6181291076284772e-3f));
+    p = xsimd::fma(p, r, V(5.5504108664821580e-2f));
+    p = xsimd::fma(p, r, V(2.4022650695910071e-1f));
+    p = xsimd::fma(p, r, V(6.9314718055994531e-1f));
+    p = xsimd::fma(p, r, V(1.f));
+    const I bits = (xsimd::bitwise_cast<I>(shifted) - I(0x4B400000 - 127)) << 23;
+    return xsimd::select(x < V(-126.f), V(0.f), p * xsimd::bitwise_cast<V>(bits));
   }
 
   static float max_of(V x) {
@@ -208,30 +220,35 @@ struct AttentionTiles {
     return *std::max_element(t, t + W);
   }
 
-  // Loads one score row of a key tile as scale * s + mask, with -inf past the last key (nc).
-  static void load_scores(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
-                          int64_t c0, V (&x)[kKeyVecs]) {
-    if (nc == kKeyTile && (!mask_row || mask_stride_k == 1)) {
-      for (int j = 0; j < kKeyVecs; ++j) {
-        x[j] = V::load_aligned(s + j * W) * V(scale);
-        if (mask_row) x[j] += V::load_unaligned(mask_row + c0 + j * W);
+  // One score row of a key tile in log2 units, x = log2(e) (scale s + mask), with -inf past the
+  // last key (nc). scale_log2 = scale * log2(e).
+  static void load_scores(const float* s, int64_t nc, float scale_log2, const float* mask_row,
+                          int64_t mask_stride_k, int64_t c0, V (&x)[kKeyVecs]) {
+    for (int j = 0; j < kKeyVecs; ++j) x[j] = V::load_aligned(s + j * W) * V(scale_log2);
+    if (mask_row) {
+      const float* m = mask_row + c0;
+      alignas(64) float gathered[kKeyTile];
+      if (mask_stride_k != 1 || nc < kKeyTile) {  // broadcast keys, or a short last tile
+        for (int64_t t = 0; t < kKeyTile; ++t) gathered[t] = t < nc ? mask_row[(c0 + t) * mask_stride_k] : 0.f;
+        m = gathered;
       }
-      return;
+      for (int j = 0; j < kKeyVecs; ++j) x[j] = xsimd::fma(V::load_unaligned(m + j * W), V(kLog2e), x[j]);
     }
-    for (int64_t t = 0; t < kKeyTile; ++t) {
-      if (t >= nc) s[t] = kNegInf;
-      else s[t] = s[t] * scale + (mask_row ? mask_row[(c0 + t) * mask_stride_k] : 0.f);
+    if (nc < kKeyTile) {
+      for (int j = 0; j < kKeyVecs; ++j) {
+        const V key = V::load_aligned(kKeyIndex + j * W);
+        x[j] = xsimd::select(key < V(static_cast<float>(nc)), x[j], V(kNegInf));
+      }
     }
-    for (int j = 0; j < kKeyVecs; ++j) x[j] = V::load_aligned(s + j * W);
   }
 
-  // One row of the online softmax: turns the raw scores s into p = exp(x - m_new) in place,
-  // updates the running max m and sum l, and returns the factor alpha = exp(m_old - m_new) by
-  // which the row's output accumulator must be rescaled.
-  static float online_softmax_row(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
-                                  int64_t c0, float& m, float& l) {
+  // One row of the online softmax: turns the raw scores s into p = 2^(x - m_new) in place,
+  // updates the running max m (log2 units) and sum l, and returns the factor
+  // alpha = 2^(m_old - m_new) by which the row's output accumulator must be rescaled.
+  static float online_softmax_row(float* s, int64_t nc, float scale_log2, const float* mask_row,
+                                  int64_t mask_stride_k, int64_t c0, float& m, float& l) {
     V x[kKeyVecs];
-    load_scores(s, nc, scale, mask_row, mask_stride_k, c0, x);
+    load_scores(s, nc, scale_log2, mask_row, mask_stride_k, c0, x);
     V row_max = x[0];
     for (int j = 1; j < kKeyVecs; ++j) row_max = xsimd::max(row_max, x[j]);
     const float m_new = std::max(m, max_of(row_max));
@@ -241,22 +258,24 @@ struct AttentionTiles {
     }
     V sum(0.f);
     for (int j = 0; j < kKeyVecs; ++j) {
-      x[j] = exp_nonpositive(x[j] - V(m_new));
+      x[j] = exp2_nonpositive(x[j] - V(m_new));
       sum += x[j];
       x[j].store_aligned(s + j * W);
     }
-    const float alpha = std::exp(m - m_new);
+    // After the first few tiles the running max rarely moves: skip the scalar exp then.
+    const float alpha = m_new == m ? 1.f : std::exp2(m - m_new);
     l = l * alpha + xsimd::hadd(sum);
     m = m_new;
     return alpha;
   }
 
-  // p = factor * exp(scale * s + mask - lse) in place (lse = +inf gives 0).
-  static void probability_row(float* s, int64_t nc, float scale, const float* mask_row, int64_t mask_stride_k,
+  // p = factor * e^(scale s + mask - lse) in place (lse = +inf gives 0).
+  static void probability_row(float* s, int64_t nc, float scale_log2, const float* mask_row, int64_t mask_stride_k,
                               int64_t c0, float lse, float factor) {
     V x[kKeyVecs];
-    load_scores(s, nc, scale, mask_row, mask_stride_k, c0, x);
-    for (int j = 0; j < kKeyVecs; ++j) (exp_nonpositive(x[j] - V(lse)) * V(factor)).store_aligned(s + j * W);
+    load_scores(s, nc, scale_log2, mask_row, mask_stride_k, c0, x);
+    const V lse_log2(lse * kLog2e);
+    for (int j = 0; j < kKeyVecs; ++j) (exp2_nonpositive(x[j] - lse_log2) * V(factor)).store_aligned(s + j * W);
   }
 
   static const float* mask_row(const AttentionArgs& a, int64_t b, int64_t h, int64_t i) {
