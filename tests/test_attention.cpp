@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "ops/attention.h"
+#include "ops/kernels/attention_kernel.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
 
@@ -166,4 +167,49 @@ TEST_CASE("attention: bad shapes name the op and the shapes") {
                        Error);
   CHECK_THROWS_WITH_AS(scaled_dot_product_attention(q, k, k, with_mask(Tensor::zeros({4, 5}))),
                        "scaled_dot_product_attention: mask (4,5) does not broadcast to (B, H, Q, K) = (1,2,3,5)", Error);
+}
+
+TEST_CASE("attention: every instruction-set variant of the fused kernels matches the naive reference") {
+  using Forward = void (*)(const AttentionArgs&, Heads, float*, float*);
+  using Backward = void (*)(const AttentionArgs&, ConstHeads, ConstHeads, const float*, Heads, Heads, Heads);
+  struct Variant {
+    const char* name;
+    Forward forward;
+    Backward backward;
+  };
+  std::vector<Variant> variants = {{"avx2", attention_forward_avx2, attention_backward_avx2}};
+  if (attention_avx512_supported()) variants.push_back({"avx512", attention_forward_avx512, attention_backward_avx512});
+  else MESSAGE("this CPU has no AVX-512: only the AVX2 variant is checked here");
+
+  const int64_t B = 2, H = 3, Q = 37, K = 70;
+  for (int64_t D : {8, 20, 64}) {
+    CAPTURE(D);
+    Rng rng(11);
+    Tensor q = Tensor::randn({B, H, Q, D}, rng), k = Tensor::randn({B, H, K, D}, rng);
+    Tensor v = Tensor::randn({B, H, K, D}, rng), grad = Tensor::randn({B, H, Q, D}, rng);
+    Tensor mask = Tensor::randn({B, 1, 1, K}, rng);
+    for (int64_t j = 0; j < K; j += 5) mask.mutable_data()[j] = kNegInf;
+    Tensor expanded = mask.expand({B, H, Q, K});
+    AttentionArgs a;
+    a.batch = B, a.heads = H, a.queries = Q, a.keys = K, a.head_dim = D, a.scale = 0.2f, a.threads = 2;
+    a.q = {q.data(), q.stride(0), q.stride(1), q.stride(2)};
+    a.k = {k.data(), k.stride(0), k.stride(1), k.stride(2)};
+    a.v = {v.data(), v.stride(0), v.stride(1), v.stride(2)};
+    a.mask = {expanded.data(), expanded.stride(0), expanded.stride(1), expanded.stride(2), expanded.stride(3)};
+    auto heads = [](Tensor& t) { return Heads{t.mutable_data(), t.stride(0), t.stride(1), t.stride(2)}; };
+    auto cheads = [](const Tensor& t) { return ConstHeads{t.data(), t.stride(0), t.stride(1), t.stride(2)}; };
+    auto run = [&](Forward forward, Backward backward) {
+      Tensor out = Tensor::empty({B, H, Q, D}), lse = Tensor::empty({B, H, Q}), probs = Tensor::empty({B, Q, K});
+      Tensor dq = Tensor::empty({B, H, Q, D}), dk = Tensor::empty({B, H, K, D}), dv = Tensor::empty({B, H, K, D});
+      forward(a, heads(out), lse.mutable_data(), probs.mutable_data());
+      backward(a, cheads(out), cheads(grad), lse.data(), heads(dq), heads(dk), heads(dv));
+      return std::vector<Tensor>{out, lse, probs, dq, dk, dv};
+    };
+    std::vector<Tensor> expected = run(attention_forward_reference, attention_backward_reference);
+    for (const Variant& variant : variants) {
+      std::vector<Tensor> got = run(variant.forward, variant.backward);
+      const char* what[] = {"out", "lse", "probs", "dq", "dk", "dv"};
+      for (int i = 0; i < 6; ++i) check_close(got[i], expected[i], {2e-5, 1e-4}, std::string(variant.name) + " " + what[i]);
+    }
+  }
 }

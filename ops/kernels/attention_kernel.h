@@ -8,9 +8,10 @@
 // Letters: B batch, H heads, Q queries, K keys, D head dim. Every (B, H, L, D) operand is a
 // HeadsView with stride 1 along D; any other strides (permuted qkv views) are fine.
 //
-//   AttentionArgs a{.batch = B, .heads = H, .queries = Q, .keys = K, .head_dim = D, .scale = s,
-//                   .q = view(q), .k = view(k), .v = view(v)};
-//   attention_forward_fused(a, view(out), lse, nullptr);
+//   AttentionArgs a;
+//   a.batch = B, a.heads = H, a.queries = Q, a.keys = K, a.head_dim = D, a.scale = 0.125f;
+//   a.q = {q.data(), q.stride(0), q.stride(1), q.stride(2)};   // likewise k, v (and mask)
+//   attention_forward_fused(a, out_heads, lse, /*probs=*/nullptr);
 #pragma once
 
 #include <cstdint>
@@ -57,7 +58,9 @@ void attention_backward_fused(const AttentionArgs& a, ConstHeads out, ConstHeads
 void attention_backward_reference(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
                                   Heads dq, Heads dk, Heads dv);
 
-// The instruction-set variants behind the fused entry points (chosen in attention_kernel.cpp).
+// The instruction-set variants behind the fused entry points (chosen in attention_kernel.cpp;
+// tests call each one the machine supports).
+bool attention_avx512_supported();
 void attention_forward_avx2(const AttentionArgs& a, Heads out, float* lse, float* probs);
 void attention_backward_avx2(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
                              Heads dq, Heads dk, Heads dv);
