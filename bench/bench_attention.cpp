@@ -18,21 +18,18 @@
 #include <ctime>
 #include <string>
 #include <vector>
+#include <xsimd/xsimd.hpp>
 
 #include "core/autograd.h"
 #include "core/random.h"
 #include "ops/attention.h"
 #include "ops/kernels/gemm.h"
 
-#include <xsimd/xsimd.hpp>
-
 using namespace fc;
 
 namespace {
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // CPU seconds of all this process's threads: on a shared machine this counts only the time we
 // actually ran, so "x peak (cpu)" stays meaningful while wall-clock figures swing.
@@ -105,9 +102,7 @@ double gemm_rate(int64_t Q, int64_t K, int64_t D, int threads, int reps) {
   Rng rng(1);
   Tensor a = Tensor::randn({Q, D}, rng), b = Tensor::randn({K, D}, rng), c = Tensor::empty({Q, K});
   GemmConfig config{.trans_b = true, .threads = threads};
-  Timing t = best_of(reps, [&] {
-    gemm(config, Q, K, D, 1.f, a.data(), D, b.data(), D, 0.f, c.mutable_data(), K);
-  });
+  Timing t = best_of(reps, [&] { gemm(config, Q, K, D, 1.f, a.data(), D, b.data(), D, 0.f, c.mutable_data(), K); });
   return 2.0 * Q * K * D / t.wall * 1e-9;
 }
 
@@ -125,9 +120,10 @@ int main(int argc, char** argv) {
       {"cross 101x12288 +probs", 1, 8, 101, 12 * 1024, 32, true},
   };
   const Peak peaks[3] = {{0, 0}, fma_peak(1), fma_peak(2)};
-  std::printf("FMA peak measured now: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads), %.1f GFLOP/s per CPU-second; "
-              "%d-float vectors\n",
-              peaks[1].wall, peaks[2].wall, peaks[1].per_cpu, static_cast<int>(xsimd::batch<float>::size));
+  std::printf(
+      "FMA peak measured now: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads), %.1f GFLOP/s per CPU-second; "
+      "%d-float vectors\n",
+      peaks[1].wall, peaks[2].wall, peaks[1].per_cpu, static_cast<int>(xsimd::batch<float>::size));
   std::printf("%-24s %3s | %9s %8s %7s %7s | %9s %8s %7s %7s | %7s\n", "case (B=1)", "thr", "fwd ms", "GFLOP/s",
               "x peak", "(cpu)", "bwd ms", "GFLOP/s", "x peak", "(cpu)", "x gemm");
   for (const Case& c : cases) {
@@ -142,8 +138,10 @@ int main(int argc, char** argv) {
       o.threads = threads;
       Timing fwd = best_of(reps, [&] {
         NoGradGuard no_grad;
-        if (c.probs) attention_with_probs(q, k, v, o);
-        else scaled_dot_product_attention(q, k, v, o);
+        if (c.probs)
+          attention_with_probs(q, k, v, o);
+        else
+          scaled_dot_product_attention(q, k, v, o);
       });
       Timing bwd;
       for (int r = 0; r < reps; ++r) {
@@ -153,7 +151,8 @@ int main(int argc, char** argv) {
         bwd.cpu = std::min(bwd.cpu, t.cpu);
       }
       // Matmul-bound times: the FLOPs at the measured FMA rate (wall) and per CPU-second.
-      const double fwd_bound = 4 * unit / peaks[threads].wall * 1e-9, fwd_cpu_bound = 4 * unit / peaks[1].per_cpu * 1e-9;
+      const double fwd_bound = 4 * unit / peaks[threads].wall * 1e-9,
+                   fwd_cpu_bound = 4 * unit / peaks[1].per_cpu * 1e-9;
       const double g = gemm_rate(c.Q, c.K, c.D, threads, 1);
       std::printf("%-24s %3d | %9.3f %8.1f %7.2f %7.2f | %9.3f %8.1f %7.2f %7.2f | %7.2f\n", c.name, threads,
                   fwd.wall * 1e3, 4 * unit / fwd.wall * 1e-9, fwd.wall / fwd_bound, fwd.cpu / fwd_cpu_bound,
@@ -171,8 +170,9 @@ int main(int argc, char** argv) {
     Timing t = best_of(3, [&] { scaled_dot_product_attention(q, k, k, o); });
     std::printf("naive reference, self L=50: %.3f ms\n", t.wall * 1e3);
   }
-  std::printf("x peak: wall time / (flops / FMA peak at that thread count); (cpu): CPU time / (flops / FMA peak per "
-              "CPU-second), i.e. what an idle machine would show; x gemm: forward wall time / (flops / fc::gemm rate at "
-              "one head's (Q, D) x (D, K))\n");
+  std::printf(
+      "x peak: wall time / (flops / FMA peak at that thread count); (cpu): CPU time / (flops / FMA peak per "
+      "CPU-second), i.e. what an idle machine would show; x gemm: forward wall time / (flops / fc::gemm rate at "
+      "one head's (Q, D) x (D, K))\n");
   return 0;
 }

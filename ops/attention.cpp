@@ -35,8 +35,8 @@ Prepared prepare(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
            ", v ", v_in.shape(), ": expected (B, H, L, D) tensors");
   const int64_t B = q_in.size(0), H = q_in.size(1), Q = q_in.size(2), D = q_in.size(3), K = k_in.size(2);
   FC_CHECK(k_in.shape() == v_in.shape(), op, ": k ", k_in.shape(), " and v ", v_in.shape(), " differ in shape");
-  FC_CHECK(k_in.size(0) == B && k_in.size(1) == H && k_in.size(3) == D, op, ": q ", q_in.shape(), ", k ",
-           k_in.shape(), ": batch, heads and head dim must match");
+  FC_CHECK(k_in.size(0) == B && k_in.size(1) == H && k_in.size(3) == D, op, ": q ", q_in.shape(), ", k ", k_in.shape(),
+           ": batch, heads and head dim must match");
   FC_CHECK(K > 0 && D > 0, op, ": q ", q_in.shape(), ", k ", k_in.shape(), ": need at least one key and D > 0");
   Prepared p;
   p.q = with_unit_last_stride(q_in.detach());
@@ -94,8 +94,7 @@ struct AttentionBackward : Node {
     a.threads = threads;
     Tensor dq = Tensor::empty(q.shape()), dk = Tensor::empty(k.shape()), dv = Tensor::empty(v.shape());
     auto kernel = reference ? attention_backward_reference : attention_backward_fused;
-    kernel(a, heads_of(out), heads_of(g), lse.data(), heads_of_mutable(dq), heads_of_mutable(dk),
-           heads_of_mutable(dv));
+    kernel(a, heads_of(out), heads_of(g), lse.data(), heads_of_mutable(dq), heads_of_mutable(dk), heads_of_mutable(dv));
     return {dq, dk, dv};
   }
 };

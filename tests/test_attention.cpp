@@ -28,34 +28,43 @@ AttentionOptions with_mask(const Tensor& mask, std::optional<float> scale = {}) 
 
 }  // namespace
 
-FC_OP_CASE(attention_self_small, {.op = "scaled_dot_product_attention", .group = "attention",
-                                  .name = "attention_self_small", .fn = [](const Inputs& x) {
-                                    return scaled_dot_product_attention(x[0], x[1], x[2]);
-                                  }});
-FC_OP_CASE(attention_cross, {.op = "scaled_dot_product_attention", .group = "attention", .name = "attention_cross",
+FC_OP_CASE(attention_self_small,
+           {.op = "scaled_dot_product_attention",
+            .group = "attention",
+            .name = "attention_self_small",
+            .fn = [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2]); }});
+FC_OP_CASE(attention_cross, {.op = "scaled_dot_product_attention",
+                             .group = "attention",
+                             .name = "attention_cross",
                              .fn = [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2]); }});
-FC_OP_CASE(attention_key_padding, {.op = "scaled_dot_product_attention", .group = "attention",
-                                   .name = "attention_key_padding", .fn = [](const Inputs& x) {
+FC_OP_CASE(attention_key_padding, {.op = "scaled_dot_product_attention",
+                                   .group = "attention",
+                                   .name = "attention_key_padding",
+                                   .fn = [](const Inputs& x) {
                                      return scaled_dot_product_attention(x[0], x[1], x[2], with_mask(x[3], 0.3f));
                                    }});
-FC_OP_CASE(attention_mask_2d, {.op = "scaled_dot_product_attention", .group = "attention",
-                               .name = "attention_mask_2d", .fn = [](const Inputs& x) {
-                                 return scaled_dot_product_attention(x[0], x[1], x[2], with_mask(x[3]));
-                               }});
+FC_OP_CASE(attention_mask_2d,
+           {.op = "scaled_dot_product_attention",
+            .group = "attention",
+            .name = "attention_mask_2d",
+            .fn = [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2], with_mask(x[3])); }});
 // 70 rows cross the 64-key tile and the query tiles; sums of 70 products of 64-term dot products
 // carry float32 rounding of a few 1e-6, hence atol 3e-5 on the gradients.
-FC_OP_CASE(attention_odd_tiles, {.op = "scaled_dot_product_attention", .group = "attention",
+FC_OP_CASE(attention_odd_tiles, {.op = "scaled_dot_product_attention",
+                                 .group = "attention",
                                  .name = "attention_odd_tiles",
                                  .fn = [](const Inputs& x) { return scaled_dot_product_attention(x[0], x[1], x[2]); },
                                  .backward_tol = {3e-5, 1e-4}});
-FC_OP_CASE(attention_permuted_qkv,
-           {.op = "scaled_dot_product_attention", .group = "attention", .name = "attention_permuted_qkv",
-            .fn = [](const Inputs& x) {
-              const int64_t B = 2, N = 11, H = 3, D = 16;
-              Tensor qkv5 = x[0].view({B, N, 3, H, D}).permute({2, 0, 3, 1, 4});
-              Tensor out = scaled_dot_product_attention(qkv5.select(0, 0), qkv5.select(0, 1), qkv5.select(0, 2));
-              return out.transpose(1, 2).reshape({B, N, H * D});
-            }});
+FC_OP_CASE(attention_permuted_qkv, {.op = "scaled_dot_product_attention",
+                                    .group = "attention",
+                                    .name = "attention_permuted_qkv",
+                                    .fn = [](const Inputs& x) {
+                                      const int64_t B = 2, N = 11, H = 3, D = 16;
+                                      Tensor qkv5 = x[0].view({B, N, 3, H, D}).permute({2, 0, 3, 1, 4});
+                                      Tensor out = scaled_dot_product_attention(qkv5.select(0, 0), qkv5.select(0, 1),
+                                                                                qkv5.select(0, 2));
+                                      return out.transpose(1, 2).reshape({B, N, H * D});
+                                    }});
 
 TEST_CASE("attention: head-averaged probabilities match PyTorch and sum to 1") {
   const Fixture& fx = load_fixture("attention");
@@ -162,11 +171,12 @@ TEST_CASE("attention: bad shapes name the op and the shapes") {
   CHECK_THROWS_WITH_AS(scaled_dot_product_attention(q, Tensor::zeros({1, 2, 5, 8}), Tensor::zeros({1, 2, 5, 8})),
                        "scaled_dot_product_attention: q (1,2,3,4), k (1,2,5,8): batch, heads and head dim must match",
                        Error);
-  CHECK_THROWS_WITH_AS(scaled_dot_product_attention(q.select(0, 0), k, k),
-                       "scaled_dot_product_attention: q (2,3,4), k (1,2,5,4), v (1,2,5,4): expected (B, H, L, D) tensors",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      scaled_dot_product_attention(q.select(0, 0), k, k),
+      "scaled_dot_product_attention: q (2,3,4), k (1,2,5,4), v (1,2,5,4): expected (B, H, L, D) tensors", Error);
   CHECK_THROWS_WITH_AS(scaled_dot_product_attention(q, k, k, with_mask(Tensor::zeros({4, 5}))),
-                       "scaled_dot_product_attention: mask (4,5) does not broadcast to (B, H, Q, K) = (1,2,3,5)", Error);
+                       "scaled_dot_product_attention: mask (4,5) does not broadcast to (B, H, Q, K) = (1,2,3,5)",
+                       Error);
 }
 
 TEST_CASE("attention: every instruction-set variant of the fused kernels matches the naive reference") {
@@ -178,8 +188,10 @@ TEST_CASE("attention: every instruction-set variant of the fused kernels matches
     Backward backward;
   };
   std::vector<Variant> variants = {{"avx2", attention_forward_avx2, attention_backward_avx2}};
-  if (attention_avx512_supported()) variants.push_back({"avx512", attention_forward_avx512, attention_backward_avx512});
-  else MESSAGE("this CPU has no AVX-512: only the AVX2 variant is checked here");
+  if (attention_avx512_supported())
+    variants.push_back({"avx512", attention_forward_avx512, attention_backward_avx512});
+  else
+    MESSAGE("this CPU has no AVX-512: only the AVX2 variant is checked here");
 
   const int64_t B = 2, H = 3, Q = 37, K = 70;
   for (int64_t D : {8, 20, 64}) {
@@ -209,7 +221,8 @@ TEST_CASE("attention: every instruction-set variant of the fused kernels matches
     for (const Variant& variant : variants) {
       std::vector<Tensor> got = run(variant.forward, variant.backward);
       const char* what[] = {"out", "lse", "probs", "dq", "dk", "dv"};
-      for (int i = 0; i < 6; ++i) check_close(got[i], expected[i], {2e-5, 1e-4}, std::string(variant.name) + " " + what[i]);
+      for (int i = 0; i < 6; ++i)
+        check_close(got[i], expected[i], {2e-5, 1e-4}, std::string(variant.name) + " " + what[i]);
     }
   }
 }

@@ -23,9 +23,8 @@ struct AttentionFused {
   using T = AttentionTiles<Arch>;
   static constexpr int64_t kKeyTile = T::kKeyTile;
 
-  static void forward_tile(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int64_t rows,
-                           const float* kt, RowOperand v, int64_t Dp, float* s, float* o, float* stats,
-                           Heads out, float* lse) {
+  static void forward_tile(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int64_t rows, const float* kt,
+                           RowOperand v, int64_t Dp, float* s, float* o, float* stats, Heads out, float* lse) {
     const int64_t D = a.head_dim;
     float *m = stats, *l = stats + T::kQueryTile, *alpha = stats + 2 * T::kQueryTile;
     std::fill(o, o + rows * Dp, 0.f);
@@ -65,7 +64,8 @@ struct AttentionFused {
         T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, nc, s);
         for (int64_t r = 0; r < rows; ++r) {
           float* p = s + r * kKeyTile;
-          T::probability_row(p, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_rows[r], factor);
+          T::probability_row(p, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_rows[r],
+                             factor);
           float* row = dst + r * K + c0;
           for (int64_t j = 0; j < nc; ++j) row[j] += p[j];
         }
@@ -92,10 +92,10 @@ struct AttentionFused {
 #pragma omp for schedule(dynamic)
       for (int64_t item = 0; item < BH * tiles; ++item) {
         const int64_t bh = item / tiles, i0 = item % tiles * tile, b = bh / a.heads, h = bh % a.heads;
-        RowOperand v = pad_v ? RowOperand{v_padded.get() + bh * a.keys * Dp, Dp}
-                             : RowOperand{a.v.rows(b, h), a.v.stride_l};
-        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, v, Dp, s.get(),
-                     o.get(), stats.get(), out, lse);
+        RowOperand v =
+            pad_v ? RowOperand{v_padded.get() + bh * a.keys * Dp, Dp} : RowOperand{a.v.rows(b, h), a.v.stride_l};
+        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, v, Dp, s.get(), o.get(),
+                     stats.get(), out, lse);
       }
     }
     if (!probs) return;
@@ -116,16 +116,23 @@ struct AttentionFused {
 
   struct BackwardScratch {
     explicit BackwardScratch(const AttentionArgs& a, int64_t Dp, int64_t Kp)
-        : kt(a.head_dim * Kp), vt(a.head_dim * Kp), q_padded(a.queries * Dp), g_padded(a.queries * Dp),
-          k_padded(a.keys * Dp), delta(a.queries), p(T::kQueryTile * kKeyTile), ds(T::kQueryTile * kKeyTile),
-          dk(kKeyTile * Dp), dv(kKeyTile * Dp) {}
+        : kt(a.head_dim * Kp),
+          vt(a.head_dim * Kp),
+          q_padded(a.queries * Dp),
+          g_padded(a.queries * Dp),
+          k_padded(a.keys * Dp),
+          delta(a.queries),
+          p(T::kQueryTile * kKeyTile),
+          ds(T::kQueryTile * kKeyTile),
+          dk(kKeyTile * Dp),
+          dv(kKeyTile * Dp) {}
     AlignedFloats kt, vt, q_padded, g_padded, k_padded, delta, p, ds, dk, dv;
   };
 
   // Key tiles [t_begin, t_end) of one (batch, head): dk, dv rows written, dq_part (Q, Dp) added to.
   static void backward_keys(const AttentionArgs& a, int64_t b, int64_t h, int64_t t_begin, int64_t t_end,
-                            ConstHeads out, ConstHeads grad_out, const float* lse, Heads dk, Heads dv,
-                            float* dq_part, int64_t Dp, BackwardScratch& w) {
+                            ConstHeads out, ConstHeads grad_out, const float* lse, Heads dk, Heads dv, float* dq_part,
+                            int64_t Dp, BackwardScratch& w) {
     const int64_t D = a.head_dim, Q = a.queries;
     const float* q = a.q.rows(b, h);
     const float* g = grad_out.rows(b, h);
@@ -155,8 +162,8 @@ struct AttentionFused {
         for (int64_t r = 0; r < rows; ++r) {
           float* pr = p + r * kKeyTile;
           float* dsr = ds + r * kKeyTile;
-          T::probability_row(pr, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_bh[i0 + r],
-                             1.f);
+          T::probability_row(pr, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0,
+                             lse_bh[i0 + r], 1.f);
           const typename T::V dr(delta[i0 + r]);
           for (int j = 0; j < T::kKeyVecs; ++j) {
             const typename T::V pv = T::V::load_aligned(pr + j * T::W);
@@ -195,8 +202,8 @@ struct AttentionFused {
         const int64_t bh = item / splits, split = item % splits;
         float* part = dq_parts.get() + item * Q * Dp;
         std::fill(part, part + Q * Dp, 0.f);
-        backward_keys(a, bh / a.heads, bh % a.heads, key_tiles * split / splits, key_tiles * (split + 1) / splits,
-                      out, grad_out, lse, dk, dv, part, Dp, scratch);
+        backward_keys(a, bh / a.heads, bh % a.heads, key_tiles * split / splits, key_tiles * (split + 1) / splits, out,
+                      grad_out, lse, dk, dv, part, Dp, scratch);
       }
 #pragma omp for schedule(static)
       for (int64_t bh = 0; bh < BH; ++bh) {

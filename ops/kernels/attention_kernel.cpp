@@ -24,8 +24,8 @@ void attention_forward_fused(const AttentionArgs& a, Heads out, float* lse, floa
   attention_forward_avx2(a, out, lse, probs);
 }
 
-void attention_backward_fused(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
-                              Heads dq, Heads dk, Heads dv) {
+void attention_backward_fused(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse, Heads dq,
+                              Heads dk, Heads dv) {
   if (attention_avx512_supported()) return attention_backward_avx512(a, out, grad_out, lse, dq, dk, dv);
   attention_backward_avx2(a, out, grad_out, lse, dq, dk, dv);
 }

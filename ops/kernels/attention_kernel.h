@@ -32,9 +32,7 @@ using Heads = HeadsOf<float>;
 struct MaskView {
   const float* data = nullptr;  // null: no mask
   int64_t stride_b = 0, stride_h = 0, stride_q = 0, stride_k = 0;
-  const float* row(int64_t b, int64_t h, int64_t i) const {
-    return data + b * stride_b + h * stride_h + i * stride_q;
-  }
+  const float* row(int64_t b, int64_t h, int64_t i) const { return data + b * stride_b + h * stride_h + i * stride_q; }
 };
 
 struct AttentionArgs {
@@ -53,8 +51,8 @@ void attention_forward_reference(const AttentionArgs& a, Heads out, float* lse, 
 
 // out and lse from the forward; grad_out (B, H, Q, D). dq (B, H, Q, D), dk, dv (B, H, K, D) are
 // overwritten.
-void attention_backward_fused(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
-                              Heads dq, Heads dk, Heads dv);
+void attention_backward_fused(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse, Heads dq,
+                              Heads dk, Heads dv);
 void attention_backward_reference(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
                                   Heads dq, Heads dk, Heads dv);
 
@@ -62,10 +60,10 @@ void attention_backward_reference(const AttentionArgs& a, ConstHeads out, ConstH
 // tests call each one the machine supports).
 bool attention_avx512_supported();
 void attention_forward_avx2(const AttentionArgs& a, Heads out, float* lse, float* probs);
-void attention_backward_avx2(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
-                             Heads dq, Heads dk, Heads dv);
+void attention_backward_avx2(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse, Heads dq,
+                             Heads dk, Heads dv);
 void attention_forward_avx512(const AttentionArgs& a, Heads out, float* lse, float* probs);
-void attention_backward_avx512(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
-                               Heads dq, Heads dk, Heads dv);
+void attention_backward_avx512(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse, Heads dq,
+                               Heads dk, Heads dv);
 
 }  // namespace fc

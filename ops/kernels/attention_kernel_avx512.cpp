@@ -12,8 +12,8 @@ void attention_forward_avx512(const AttentionArgs& a, Heads out, float* lse, flo
   AttentionFused<xsimd::avx512f>::forward(a, out, lse, probs);
 }
 
-void attention_backward_avx512(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse,
-                               Heads dq, Heads dk, Heads dv) {
+void attention_backward_avx512(const AttentionArgs& a, ConstHeads out, ConstHeads grad_out, const float* lse, Heads dq,
+                               Heads dk, Heads dv) {
   AttentionFused<xsimd::avx512f>::backward(a, out, grad_out, lse, dq, dk, dv);
 }
 

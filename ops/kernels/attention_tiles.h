@@ -10,11 +10,10 @@
 //   query tile   up to 60 rows (10 register tiles on AVX-512, 20 on AVX2);
 //   register tile kRows x 4 vectors of accumulators (6 x 4 = 24 of 32 zmm, 3 x 4 = 12 of 16 ymm).
 // K is packed once per (batch, head) as one contiguous (D, 64) block of K^T per key tile
-// (zero-padded past the last key) so score tiles stream keys as vectors. Products whose vector dim is D (P V, dS K, P^T dO, dS^T Q)
-// read rows of D floats; when D is not a multiple of W those operands are copied with rows
-// padded to Dp, otherwise they are read in place through their strides.
-// Per tile the working set (Q rows, K^T tile, V tile, scores, output tile: ~16 KB each at
-// D = 64) sits in L1/L2, which is what makes the fusion pay: scores never go to memory.
+// (zero-padded past the last key) so score tiles stream keys as vectors. Products whose vector dim is D (P V, dS K, P^T
+// dO, dS^T Q) read rows of D floats; when D is not a multiple of W those operands are copied with rows padded to Dp,
+// otherwise they are read in place through their strides. Per tile the working set (Q rows, K^T tile, V tile, scores,
+// output tile: ~16 KB each at D = 64) sits in L1/L2, which is what makes the fusion pay: scores never go to memory.
 #pragma once
 
 #include <omp.h>
@@ -49,8 +48,8 @@ alignas(64) constexpr float kKeyIndex[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8, 
 class AlignedFloats {
  public:
   explicit AlignedFloats(int64_t n)
-      : data_(static_cast<float*>(::operator new[](static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float),
-                                                   std::align_val_t(64)))) {
+      : data_(static_cast<float*>(
+            ::operator new[](static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float), std::align_val_t(64)))) {
     std::fill_n(data_, std::max<int64_t>(n, 1), 0.f);
   }
   ~AlignedFloats() { ::operator delete[](data_, std::align_val_t(64)); }
@@ -98,11 +97,11 @@ struct AttentionTiles {
   using V = xsimd::batch<float, Arch>;
   static constexpr int W = static_cast<int>(V::size);
   static constexpr int kRows = W == 16 ? 6 : 3;  // AVX2 has 16 registers: 3 x 4 accumulators
-  static constexpr int kVecs = 4;                 // vectors per register-tile row
-  static constexpr int64_t kKeyTile = 64;         // keys per tile: 64 / W vectors per score row
+  static constexpr int kVecs = 4;                // vectors per register-tile row
+  static constexpr int64_t kKeyTile = 64;        // keys per tile: 64 / W vectors per score row
   static_assert(kKeyTile <= static_cast<int64_t>(std::size(kKeyIndex)));
   static constexpr int kKeyVecs = static_cast<int>(kKeyTile / W);
-  static constexpr int64_t kQueryTile = 60;       // a multiple of kRows (6 and 3)
+  static constexpr int64_t kQueryTile = 60;  // a multiple of kRows (6 and 3)
   static_assert(kKeyTile % (kVecs * W) == 0 && kQueryTile % kRows == 0);
 
   // c (MR, kVecs*W) = a (MR, depth) * bt (depth, kVecs*W); a rows lda apart, bt rows kKeyTile
@@ -174,10 +173,14 @@ struct AttentionTiles {
     if constexpr (MR > 0) {
       if (rows != MR) return update_rows<MR - 1>(rows, nv, a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
       switch (nv) {
-        case 4: return update_block<MR, 4>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
-        case 3: return update_block<MR, 3>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
-        case 2: return update_block<MR, 2>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
-        default: return update_block<MR, 1>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        case 4:
+          return update_block<MR, 4>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        case 3:
+          return update_block<MR, 3>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        case 2:
+          return update_block<MR, 2>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
+        default:
+          return update_block<MR, 1>(a, a_rs, a_ks, b, ldb, depth, c, ldc, row_scale);
       }
     }
   }
@@ -188,8 +191,8 @@ struct AttentionTiles {
     for (int64_t c0 = 0; c0 < cols; c0 += kVecs * W) {
       const int nv = static_cast<int>(std::min<int64_t>(kVecs, (cols - c0) / W));
       for (int64_t r = 0; r < rows; r += kRows) {
-        update_rows<kRows>(static_cast<int>(std::min<int64_t>(kRows, rows - r)), nv, a + r * a_rs, a_rs, a_ks,
-                           b + c0, ldb, depth, c + r * ldc + c0, ldc, row_scale ? row_scale + r : nullptr);
+        update_rows<kRows>(static_cast<int>(std::min<int64_t>(kRows, rows - r)), nv, a + r * a_rs, a_rs, a_ks, b + c0,
+                           ldb, depth, c + r * ldc + c0, ldc, row_scale ? row_scale + r : nullptr);
       }
     }
   }
@@ -222,8 +225,8 @@ struct AttentionTiles {
 
   // One score row of a key tile in log2 units, x = log2(e) (scale s + mask), with -inf past the
   // last key (nc). scale_log2 = scale * log2(e).
-  static void load_scores(const float* s, int64_t nc, float scale_log2, const float* mask_row,
-                          int64_t mask_stride_k, int64_t c0, V (&x)[kKeyVecs]) {
+  static void load_scores(const float* s, int64_t nc, float scale_log2, const float* mask_row, int64_t mask_stride_k,
+                          int64_t c0, V (&x)[kKeyVecs]) {
     for (int j = 0; j < kKeyVecs; ++j) x[j] = V::load_aligned(s + j * W) * V(scale_log2);
     if (mask_row) {
       const float* m = mask_row + c0;
@@ -245,8 +248,8 @@ struct AttentionTiles {
   // One row of the online softmax: turns the raw scores s into p = 2^(x - m_new) in place,
   // updates the running max m (log2 units) and sum l, and returns the factor
   // alpha = 2^(m_old - m_new) by which the row's output accumulator must be rescaled.
-  static float online_softmax_row(float* s, int64_t nc, float scale_log2, const float* mask_row,
-                                  int64_t mask_stride_k, int64_t c0, float& m, float& l) {
+  static float online_softmax_row(float* s, int64_t nc, float scale_log2, const float* mask_row, int64_t mask_stride_k,
+                                  int64_t c0, float& m, float& l) {
     V x[kKeyVecs];
     load_scores(s, nc, scale_log2, mask_row, mask_stride_k, c0, x);
     V row_max = x[0];
@@ -288,7 +291,6 @@ struct AttentionTiles {
     const int64_t rows = round_up((queries + tiles_wanted - 1) / tiles_wanted, kRows);
     return std::clamp<int64_t>(rows, kRows, kQueryTile);
   }
-
 };
 
 }  // namespace
