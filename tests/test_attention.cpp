@@ -226,3 +226,12 @@ TEST_CASE("attention: every instruction-set variant of the fused kernels matches
     }
   }
 }
+
+TEST_CASE("attention: a mask broadcast over keys (stride 0) shifts every score of a row alike") {
+  Rng rng(9);
+  Tensor q = Tensor::randn({1, 2, 5, 16}, rng), k = Tensor::randn({1, 2, 70, 16}, rng);
+  Tensor v = Tensor::randn({1, 2, 70, 16}, rng);
+  Tensor row_bias = Tensor::randn({5, 1}, rng);  // (Q, 1): softmax is shift-invariant per row
+  check_close(scaled_dot_product_attention(q, k, v, with_mask(row_bias)), scaled_dot_product_attention(q, k, v),
+              {1e-6, 1e-5}, "row-constant mask");
+}

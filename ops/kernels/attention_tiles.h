@@ -229,11 +229,12 @@ struct AttentionTiles {
                           int64_t c0, V (&x)[kKeyVecs]) {
     for (int j = 0; j < kKeyVecs; ++j) x[j] = V::load_aligned(s + j * W) * V(scale_log2);
     if (mask_row) {
-      const float* m = mask_row + c0;
       alignas(64) float gathered[kKeyTile];
-      if (mask_stride_k != 1 || nc < kKeyTile) {  // broadcast keys, or a short last tile
+      const float* m = gathered;
+      if (mask_stride_k == 1 && nc == kKeyTile) {
+        m = mask_row + c0;
+      } else {  // keys broadcast (stride 0) or strided, or a short last tile
         for (int64_t t = 0; t < kKeyTile; ++t) gathered[t] = t < nc ? mask_row[(c0 + t) * mask_stride_k] : 0.f;
-        m = gathered;
       }
       for (int j = 0; j < kKeyVecs; ++j) x[j] = xsimd::fma(V::load_unaligned(m + j * W), V(kLog2e), x[j]);
     }
