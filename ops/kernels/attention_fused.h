@@ -48,29 +48,26 @@ struct AttentionFused {
     }
   }
 
-  // probs (rows, K) of batch b, starting at query i0 = mean over heads of exp(scale S + mask - lse).
-  static void probs_tile(const AttentionArgs& a, int64_t b, int64_t i0, int64_t rows, const float* kt_all, int64_t Kp,
-                         const float* lse, float* s, float* probs) {
-    const int64_t D = a.head_dim, K = a.keys;
-    float* dst = probs + (b * a.queries + i0) * K;
-    std::fill(dst, dst + rows * K, 0.f);
+  // probs[b, i0 : i0 + rows, c0 : c0 + 64] = mean over heads of exp(scale S + mask - lse). Heads
+  // are the inner loop so that the block of the average is summed in L1 and written once.
+  static void probs_block(const AttentionArgs& a, int64_t b, int64_t i0, int64_t rows, int64_t c0, const float* kt_all,
+                          int64_t Kp, const float* lse, float* s, float* sum, float* probs) {
+    const int64_t D = a.head_dim, K = a.keys, nc = std::min(kKeyTile, K - c0);
     const float factor = 1.f / static_cast<float>(a.heads);
+    std::fill(sum, sum + rows * kKeyTile, 0.f);
     for (int64_t h = 0; h < a.heads; ++h) {
-      const float* q = a.q.rows(b, h) + i0 * a.q.stride_l;
-      const float* kt = kt_all + (b * a.heads + h) * D * Kp;
-      const float* lse_rows = lse + (b * a.heads + h) * a.queries + i0;
-      for (int64_t c0 = 0; c0 < K; c0 += kKeyTile) {
-        const int64_t nc = std::min(kKeyTile, K - c0);
-        T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, nc, s);
-        for (int64_t r = 0; r < rows; ++r) {
-          float* p = s + r * kKeyTile;
-          T::probability_row(p, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0, lse_rows[r],
-                             factor);
-          float* row = dst + r * K + c0;
-          for (int64_t j = 0; j < nc; ++j) row[j] += p[j];
-        }
+      const int64_t bh = b * a.heads + h;
+      T::scores(a.q.rows(b, h) + i0 * a.q.stride_l, a.q.stride_l, rows, kt_all + bh * D * Kp + c0 * D, D, nc, s);
+      for (int64_t r = 0; r < rows; ++r) {
+        float* p = s + r * kKeyTile;
+        T::probability_row(p, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r), a.mask.stride_k, c0,
+                           lse[bh * a.queries + i0 + r], factor);
+        float* acc = sum + r * kKeyTile;
+        for (int64_t j = 0; j < kKeyTile; ++j) acc[j] += p[j];
       }
     }
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy(sum + r * kKeyTile, sum + r * kKeyTile + nc, probs + (b * a.queries + i0 + r) * K + c0);
   }
 
   static void forward(const AttentionArgs& a, Heads out, float* lse, float* probs) {
@@ -99,17 +96,19 @@ struct AttentionFused {
       }
     }
     if (!probs) return;
-    // A second sweep, parallel over (batch, query tile) with heads inner, so that each thread
-    // owns its rows of the head average and no (B, H, Q, K) tensor is ever stored.
-    const int64_t probs_tile_rows = T::query_tile(a.queries, a.batch, a.threads);
-    const int64_t probs_tiles = (a.queries + probs_tile_rows - 1) / probs_tile_rows;
+    // A second sweep, parallel over (batch, key tile) with queries and heads inner: each thread
+    // owns whole columns of the head average (no (B, H, Q, K) tensor, no races), and each packed
+    // key block is read from memory once, which matters when K is long (12k keys of a decoder).
+    const int64_t key_tiles = Kp / kKeyTile;
 #pragma omp parallel num_threads(a.threads)
     {
-      AlignedFloats s(T::kQueryTile * kKeyTile);
+      AlignedFloats s(T::kQueryTile * kKeyTile), sum(T::kQueryTile * kKeyTile);
 #pragma omp for schedule(dynamic)
-      for (int64_t item = 0; item < a.batch * probs_tiles; ++item) {
-        const int64_t b = item / probs_tiles, i0 = item % probs_tiles * probs_tile_rows;
-        probs_tile(a, b, i0, std::min(probs_tile_rows, a.queries - i0), kt.get(), Kp, lse, s.get(), probs);
+      for (int64_t item = 0; item < a.batch * key_tiles; ++item) {
+        const int64_t b = item / key_tiles, c0 = item % key_tiles * kKeyTile;
+        for (int64_t i0 = 0; i0 < a.queries; i0 += T::kQueryTile)
+          probs_block(a, b, i0, std::min(T::kQueryTile, a.queries - i0), c0, kt.get(), Kp, lse, s.get(), sum.get(),
+                      probs);
       }
     }
   }
