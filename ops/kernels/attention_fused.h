@@ -74,7 +74,7 @@ struct AttentionFused {
     const int64_t D = a.head_dim, BH = a.batch * a.heads;
     const int64_t Dp = round_up(D, T::W), Kp = round_up(a.keys, kKeyTile);
     const bool pad_v = Dp != D;
-    AlignedFloats kt(BH * D * Kp), v_padded(pad_v ? BH * a.keys * Dp : 0);
+    AlignedFloats kt(BH * D * Kp, Fill::none), v_padded(pad_v ? BH * a.keys * Dp : 0, Fill::none);
 #pragma omp parallel for num_threads(a.threads) schedule(static)
     for (int64_t bh = 0; bh < BH; ++bh) {
       const int64_t b = bh / a.heads, h = bh % a.heads;
@@ -115,11 +115,11 @@ struct AttentionFused {
 
   struct BackwardScratch {
     explicit BackwardScratch(const AttentionArgs& a, int64_t Dp, int64_t Kp)
-        : kt(a.head_dim * Kp),
-          vt(a.head_dim * Kp),
-          q_padded(a.queries * Dp),
-          g_padded(a.queries * Dp),
-          k_padded(a.keys * Dp),
+        : kt(a.head_dim * Kp, Fill::none),
+          vt(a.head_dim * Kp, Fill::none),
+          q_padded(a.queries * Dp, Fill::none),
+          g_padded(a.queries * Dp, Fill::none),
+          k_padded(a.keys * Dp, Fill::none),
           delta(a.queries),
           p(T::kQueryTile * kKeyTile),
           ds(T::kQueryTile * kKeyTile),
@@ -192,7 +192,7 @@ struct AttentionFused {
     const int64_t Dp = round_up(D, T::W), Kp = round_up(a.keys, kKeyTile), key_tiles = Kp / kKeyTile;
     // Split a (batch, head) over key ranges only when there are too few of them for the threads.
     const int64_t splits = std::clamp<int64_t>((2 * a.threads + BH - 1) / BH, 1, std::max<int64_t>(key_tiles, 1));
-    AlignedFloats dq_parts(BH * splits * Q * Dp);
+    AlignedFloats dq_parts(BH * splits * Q * Dp, Fill::none);  // each item zeroes its own part
 #pragma omp parallel num_threads(a.threads)
     {
       BackwardScratch scratch(a, Dp, Kp);

@@ -42,15 +42,16 @@ alignas(64) constexpr float kKeyIndex[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8, 
                                              32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
                                              48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
 
-// 64-byte aligned, zeroed scratch, owned by one thread or one call. Zeroed because the score
-// kernel leaves the columns past a short last key tile unwritten: they are masked before use,
-// but should hold numbers, not whatever the allocator returned.
+// 64-byte aligned scratch, owned by one thread or one call. Zeroed unless the caller writes every
+// element before reading it (the packed operands): the score kernel leaves the columns past a
+// short last key tile unwritten, and those are masked before use but should hold numbers.
+enum class Fill { zeros, none };
 class AlignedFloats {
  public:
-  explicit AlignedFloats(int64_t n)
+  explicit AlignedFloats(int64_t n, Fill fill = Fill::zeros)
       : data_(static_cast<float*>(
             ::operator new[](static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float), std::align_val_t(64)))) {
-    std::fill_n(data_, std::max<int64_t>(n, 1), 0.f);
+    if (fill == Fill::zeros) std::fill_n(data_, std::max<int64_t>(n, 1), 0.f);
   }
   ~AlignedFloats() { ::operator delete[](data_, std::align_val_t(64)); }
   AlignedFloats(const AlignedFloats&) = delete;
