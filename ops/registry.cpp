@@ -37,6 +37,7 @@ const std::vector<OpInfo>& registered_ops() {
       {"log_softmax", true},
       // ops/matmul.h
       // ops/attention.h
+      {"scaled_dot_product_attention", true},
       // ops/norm.h
       {"layer_norm", true},
       {"layer_norm_channels", true},
