@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "core/error.h"
@@ -64,6 +66,21 @@ void AtomicFileWriter::commit() {
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+}
+
+void write_file_atomic(const std::string& path, std::span<const std::byte> bytes) {
+  AtomicFileWriter out(path);
+  out.write(bytes.data(), bytes.size());
+  out.commit();
+}
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  FC_CHECK(in.good(), path, ": cannot open: ", std::strerror(errno));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  FC_CHECK(!in.bad(), path, ": read failed");
+  return std::move(buffer).str();
 }
 
 }  // namespace fc

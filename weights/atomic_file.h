@@ -8,6 +8,8 @@
 //   out.commit();
 #pragma once
 
+#include <span>
+
 #include <cstddef>
 #include <string>
 
@@ -31,5 +33,11 @@ class AtomicFileWriter {
   int fd_ = -1;
   bool committed_ = false;
 };
+
+// One-shot form of AtomicFileWriter for bytes already in memory (PNG, JSON, .npy).
+void write_file_atomic(const std::string& path, std::span<const std::byte> bytes);
+
+// The whole file as bytes; throws fc::Error naming the path when it cannot be read.
+std::string read_file_bytes(const std::string& path);
 
 }  // namespace fc
