@@ -42,6 +42,14 @@ void micro_kernel(const MicroTile& tile) {
   constexpr int W = static_cast<int>(Vec::size);
   constexpr int NR = NV * W;
 
+  // C rows are far apart (ldc) and were last touched a whole A block ago, so they are likely out
+  // of L1/L2: start fetching them now, a full kc loop before the stores below need them.
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) {
+    __builtin_prefetch(tile.c + i * tile.ldc, 1);
+    __builtin_prefetch(tile.c + i * tile.ldc + NR - 1, 1);
+  }
+
   Vec acc[MR][NV];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
@@ -50,6 +58,7 @@ void micro_kernel(const MicroTile& tile) {
 
   const float* a = tile.a;
   const float* b = tile.b;
+#pragma GCC unroll 4
   for (int64_t p = 0; p < tile.kc; ++p) {
     Vec bv[NV];
 #pragma GCC unroll 8
