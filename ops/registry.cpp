@@ -18,6 +18,8 @@ const std::vector<OpInfo>& registered_ops() {
       // ops/reduce.h
       // ops/softmax.h
       // ops/matmul.h
+      {"matmul", true},
+      {"linear", true},
       // ops/attention.h
       // ops/norm.h
       // ops/conv.h
