@@ -33,6 +33,8 @@ double seconds_since(Clock::time_point start) {
 
 // Register-resident FMA chains: enough independent accumulators to cover 2 pipes x 4-5 cycles of
 // latency, no memory traffic, so the loop runs at the core's FMA throughput. Returns FLOPs done.
+// (No asm barrier inside the loop: one that names the accumulators makes GCC spill them to the
+// stack every iteration, which halves the measured peak. The final sum keeps the loop alive.)
 constexpr int64_t kPeakIterations = 20'000'000;
 
 double fma_loop_avx2() {
@@ -41,7 +43,6 @@ double fma_loop_avx2() {
   const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
   for (int64_t it = 0; it < kPeakIterations; ++it) {
     for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
-    __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]), "+x"(acc[4]), "+x"(acc[5]));
   }
   float sink = 0;
   for (int i = 0; i < 12; ++i) sink += _mm256_cvtss_f32(acc[i]);
@@ -55,7 +56,6 @@ __attribute__((target("avx512f"))) double fma_loop_avx512() {
   const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
   for (int64_t it = 0; it < kPeakIterations; ++it) {
     for (int i = 0; i < 24; ++i) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
-    __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]), "+v"(acc[4]), "+v"(acc[5]));
   }
   float sink = 0;
   for (int i = 0; i < 24; ++i) sink += _mm512_cvtss_f32(acc[i]);
@@ -97,6 +97,13 @@ struct Shape3 {
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   const bool avx512 = fc::gemm_default_isa() == fc::GemmIsa::avx512;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {  // a busy machine makes every number below low
+    double load = 0;
+    if (std::fscanf(f, "%lf", &load) == 1)
+      std::printf("load average %.2f on %d hardware threads%s\n", load, omp_get_num_procs(),
+                  load > 0.5 * omp_get_num_procs() ? " (busy: timings are noisy)" : "");
+    std::fclose(f);
+  }
   std::printf("gemm kernel: %s; fp32 FMA peak measured with %s\n", fc::gemm_isa_name(fc::gemm_default_isa()),
               avx512 ? "AVX-512 (24 zmm chains)" : "AVX2 (12 ymm chains)");
   const int max_threads = std::min(2, omp_get_max_threads());

@@ -14,14 +14,14 @@ namespace fc::gemm_detail {
 //    column block sweeps over it; well under half of a 512 KiB L2, so B panels do not evict it.
 //  - nc = 2048: the packed B block (kc x nc = 2 MiB) lives in L3 and is reused by every A block.
 MicroKernel micro_kernel_avx2() {
-  return {&micro_kernel<xsimd::fma3<xsimd::avx2>, 6, 2>, 6, 16, 144, 256, 2048, "avx2 6x16"};
+  return {kernels_by_rows<xsimd::fma3<xsimd::avx2>, 6, 2>(), 6, 16, 144, 256, 2048, "avx2 6x16"};
 }
 
 // The AVX-512 geometry and blocks (gemm_avx512.cpp) on ymm registers: 56 accumulators spill, so it
 // is slow, but it runs the 14 x 32 packing and edge paths on CPUs without AVX-512 (tests only).
 MicroKernel micro_kernel_avx2_wide_tile() {
   MicroKernel k = kAvx512Geometry;
-  k.run = &micro_kernel<xsimd::fma3<xsimd::avx2>, 14, 4>;
+  k.by_rows = kernels_by_rows<xsimd::fma3<xsimd::avx2>, 14, 4>();
   k.name = "avx2 14x32 (test geometry)";
   return k;
 }

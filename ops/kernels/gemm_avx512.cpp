@@ -18,7 +18,7 @@ namespace fc::gemm_detail {
 //  - nc = 3072: the packed B block (kc x nc = 2.25 MiB) lives in L3, reused by every A block.
 MicroKernel micro_kernel_avx512() {
   MicroKernel k = kAvx512Geometry;
-  k.run = &micro_kernel<xsimd::avx512f, 14, 2>;
+  k.by_rows = kernels_by_rows<xsimd::avx512f, 14, 2>();
   return k;
 }
 

@@ -173,7 +173,7 @@ void run_tiles(const MicroKernel& kernel, int64_t kb, int64_t rows, int64_t cols
       tile.a = packed_a + ir * kb;
       tile.c = c + ir * ldc + jr;
       tile.m = static_cast<int>(std::min<int64_t>(mr, rows - ir));
-      kernel.run(tile);
+      kernel.by_rows[tile.m](tile);
     }
   }
 }

@@ -28,7 +28,9 @@ using MicroKernelFn = void (*)(const MicroTile& tile);
 
 // A micro-kernel with its register-tile geometry and the cache blocking tuned for it.
 struct MicroKernel {
-  MicroKernelFn run;
+  // by_rows[m] computes a tile of m rows, 1 <= m <= mr: the last row tile of a matrix (50 rows =
+  // 3 x 14 + 8) then costs 8 rows of FMAs, not 14.
+  const MicroKernelFn* by_rows;
   int mr, nr;              // register tile
   int64_t mc, kc, nc;      // cache blocks (see the .cpp of each instruction set for why)
   const char* name;
