@@ -36,6 +36,8 @@ const std::vector<OpInfo>& registered_ops() {
       {"softmax", true},
       {"log_softmax", true},
       // ops/matmul.h
+      {"matmul", true},
+      {"linear", true},
       // ops/attention.h
       {"scaled_dot_product_attention", true},
       // ops/norm.h

@@ -14,6 +14,18 @@
 
 namespace fc {
 
+// Which kernel runs. `automatic` picks the best the CPU supports, once per process (AVX-512 where
+// the CPU has it, else AVX2+FMA). Tests force each path so both stay tested on AVX-512 machines.
+enum class GemmIsa {
+  automatic,
+  avx2,       // 6x16 micro-tile in ymm registers
+  avx512,     // 14x32 micro-tile in zmm registers; throws on a CPU without AVX-512F
+  reference,  // gemm_reference
+  // Test-only: the AVX-512 tile geometry (14x32) and blocking run with AVX2 instructions, so a
+  // machine without AVX-512 still exercises that geometry's packing and edge tiles.
+  avx2_wide_tile,
+};
+
 struct GemmConfig {
   bool trans_a = false;
   bool trans_b = false;
@@ -22,10 +34,15 @@ struct GemmConfig {
   // cross every block boundary of the packed kernel.
   int64_t block_m = 0, block_n = 0, block_k = 0;
   bool force_reference = false;  // the naive kernel, for tests and as the fallback
+  GemmIsa isa = GemmIsa::automatic;
 };
 
 void gemm(const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// The instruction set `automatic` resolves to on this CPU (avx512 or avx2).
+GemmIsa gemm_default_isa();
+const char* gemm_isa_name(GemmIsa isa);
 
 // The naive triple loop (double accumulation), kept forever as the reference.
 void gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
