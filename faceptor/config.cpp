@@ -96,16 +96,19 @@ void ModelConfig::validate(const std::string& source) const {
   FC_CHECK(e.width > 0 && e.layers > 0 && e.heads > 0 && e.width % e.heads == 0 && e.patch > 0 && e.pos_grid > 0,
            source, ": bad encoder config (width ", e.width, ", layers ", e.layers, ", heads ", e.heads, ", patch ",
            e.patch, ", pos_grid ", e.pos_grid, ")");
-  const auto& d = decoder;
-  FC_CHECK(d.hidden > 0 && d.heads > 0 && d.hidden % d.heads == 0 && d.hidden % 4 == 0 && d.ffn > 0 && d.layers > 0,
-           source, ": bad decoder config (hidden ", d.hidden, ", heads ", d.heads, ", ffn ", d.ffn, ", layers ",
-           d.layers, ")");
-  FC_CHECK(!d.levels.empty(), source, ": decoder levels must not be empty");
-  for (int l : d.levels)
-    FC_CHECK(l >= 0 && l < e.layers, source, ": decoder level ", l, " outside the encoder's ", e.layers, " layers");
-  for (int l : d.new_levels)
-    FC_CHECK(l >= 0 && l < e.layers, source, ": decoder new level ", l, " outside the encoder's ", e.layers,
-             " layers");
+  if (has_decoder_tasks()) {
+    const auto& d = decoder;
+    FC_CHECK(d.hidden > 0 && d.heads > 0 && d.hidden % d.heads == 0 && d.hidden % 4 == 0 && d.ffn > 0 &&
+                 d.layers > 0,
+             source, ": bad decoder config (hidden ", d.hidden, ", heads ", d.heads, ", ffn ", d.ffn, ", layers ",
+             d.layers, ")");
+    FC_CHECK(!d.levels.empty(), source, ": decoder levels must not be empty");
+    for (int l : d.levels)
+      FC_CHECK(l >= 0 && l < e.layers, source, ": decoder level ", l, " outside the encoder's ", e.layers, " layers");
+    for (int l : d.new_levels)
+      FC_CHECK(l >= 0 && l < e.layers, source, ": decoder new level ", l, " outside the encoder's ", e.layers,
+               " layers");
+  }
   // No tasks is allowed: an encoder-only model (a converted FaRL backbone) still gives features.
   for (size_t i = 0; i < tasks.size(); ++i) {
     const TaskSpec& t = tasks[i];

@@ -76,6 +76,7 @@ ModelConfig infer_config(const std::map<std::string, Tensor>& t, bool faceptor, 
   c.encoder.pos_grid = static_cast<int>(std::lround(std::sqrt(static_cast<double>(rows))));
   FC_CHECK(int64_t{c.encoder.pos_grid} * c.encoder.pos_grid == rows, source, ": positional_embedding has ", rows + 1,
            " rows, not 1 + a square grid");
+  c.decoder.levels = {c.encoder.layers - 1};  // unused without decoder tasks, but kept valid
   if (!faceptor) return c;
 
   if (t.count("decoder.level_embed.weight")) {
@@ -84,11 +85,11 @@ ModelConfig infer_config(const std::map<std::string, Tensor>& t, bool faceptor, 
     c.decoder.heads = options.decoder_heads.value_or(std::max(1, c.decoder.hidden / 32));
     c.decoder.ffn = static_cast<int>(require(t, "decoder.transformer_ffn_layers.0.linear1.weight", source).size(0));
     c.decoder.layers = count_indexed(t, "decoder.transformer_ffn_layers.");
-    c.decoder.levels = options.levels.value_or(
-        infer_levels(static_cast<int>(level.size(0)), c.encoder.layers, false, source));
+    c.decoder.levels = options.levels ? *options.levels
+                                      : infer_levels(static_cast<int>(level.size(0)), c.encoder.layers, false, source);
     if (t.count("decoder.new_level_embed.weight")) {
       const int n = static_cast<int>(t.at("decoder.new_level_embed.weight").size(0));
-      c.decoder.new_levels = options.new_levels.value_or(infer_levels(n, c.encoder.layers, true, source));
+      c.decoder.new_levels = options.new_levels ? *options.new_levels : infer_levels(n, c.encoder.layers, true, source);
     }
   }
   for (const auto& [name, tensor] : t) {

@@ -6,6 +6,9 @@
 
 #include <filesystem>
 
+#include "core/autograd.h"
+#include "core/error.h"
+
 #include "faceptor/convert.h"
 #include "faceptor/model.h"
 #include "faceptor/model_io.h"

@@ -1,6 +1,8 @@
 // nn/ layers against torch.nn modules with the same weights (tests/reference/op_fixtures_nn.py).
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "nn/linear.h"
 #include "nn/multihead_attention.h"
 #include "ops/elementwise.h"

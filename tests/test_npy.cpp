@@ -1,17 +1,14 @@
 // weights/npy.h: reading NumPy-written files of every supported dtype, round trips, refusals.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "tests/support/fixture.h"
+#include "tests/support/temp_dir.h"
 #include "weights/atomic_file.h"
 #include "weights/npy.h"
 
 using namespace fc;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -22,21 +19,6 @@ std::vector<float> ramp(int64_t n, float scale = 1.f) {
   std::vector<float> v;
   for (int64_t i = 0; i < n; ++i) v.push_back(static_cast<float>(i - n / 3) * scale);
   return v;
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("fc_test_npy_" + std::to_string(::getpid()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  size_t entries() const { return static_cast<size_t>(std::distance(fs::directory_iterator(path), fs::directory_iterator())); }
-};
-
-void write_raw(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
 }
 
 }  // namespace
@@ -82,15 +64,15 @@ TEST_CASE("npy: refused files say which file and why") {
   CHECK_THROWS_WITH_AS(npy_load(npy_fixture("missing.npy")), doctest::Contains("missing.npy: cannot open"), Error);
 
   std::string good = read_file_bytes(npy_fixture("f4_2x3x4.npy"));
-  TempDir dir;
-  write_raw(dir.file("truncated.npy"), good.substr(0, good.size() - 5));
-  CHECK_THROWS_WITH_AS(npy_load(dir.file("truncated.npy")), doctest::Contains("truncated.npy: truncated .npy file"), Error);
-  write_raw(dir.file("short.npy"), good.substr(0, 20));
-  CHECK_THROWS_WITH_AS(npy_load(dir.file("short.npy")), doctest::Contains("truncated"), Error);
-  write_raw(dir.file("magic.npy"), "PK\x03\x04" + good.substr(4));
-  CHECK_THROWS_WITH_AS(npy_load(dir.file("magic.npy")), doctest::Contains("magic.npy: not a .npy file"), Error);
-  write_raw(dir.file("extra.npy"), good + "xx");
-  CHECK_THROWS_WITH_AS(npy_load(dir.file("extra.npy")), doctest::Contains("2 unexpected bytes"), Error);
+  test::TempDir dir;
+  test::write_file(dir.path("truncated.npy"), good.substr(0, good.size() - 5));
+  CHECK_THROWS_WITH_AS(npy_load(dir.path("truncated.npy")), doctest::Contains("truncated.npy: truncated .npy file"), Error);
+  test::write_file(dir.path("short.npy"), good.substr(0, 20));
+  CHECK_THROWS_WITH_AS(npy_load(dir.path("short.npy")), doctest::Contains("truncated"), Error);
+  test::write_file(dir.path("magic.npy"), "PK\x03\x04" + good.substr(4));
+  CHECK_THROWS_WITH_AS(npy_load(dir.path("magic.npy")), doctest::Contains("magic.npy: not a .npy file"), Error);
+  test::write_file(dir.path("extra.npy"), good + "xx");
+  CHECK_THROWS_WITH_AS(npy_load(dir.path("extra.npy")), doctest::Contains("2 unexpected bytes"), Error);
 
   // Header dicts NumPy would never write.
   auto with_header = [](const std::string& dict) {
@@ -112,30 +94,30 @@ TEST_CASE("npy: refused files say which file and why") {
 }
 
 TEST_CASE("npy: save then load round-trips shapes, values and strided views") {
-  TempDir dir;
+  test::TempDir dir;
   Tensor x = Tensor::from_vector(ramp(24, 0.37f), {2, 3, 4});
-  npy_save(dir.file("x.npy"), x);
-  CHECK(npy_load(dir.file("x.npy")).to_vector() == x.to_vector());
-  CHECK(npy_load(dir.file("x.npy")).shape() == x.shape());
+  npy_save(dir.path("x.npy"), x);
+  CHECK(npy_load(dir.path("x.npy")).to_vector() == x.to_vector());
+  CHECK(npy_load(dir.path("x.npy")).shape() == x.shape());
 
   Tensor view = x.permute({2, 0, 1}).narrow(0, 1, 2);  // not contiguous
-  npy_save(dir.file("view.npy"), view);
-  Tensor back = npy_load(dir.file("view.npy"));
+  npy_save(dir.path("view.npy"), view);
+  Tensor back = npy_load(dir.path("view.npy"));
   CHECK(back.shape() == Shape{2, 2, 3});
   CHECK(back.to_vector() == view.to_vector());
 
-  npy_save(dir.file("scalar.npy"), Tensor::scalar(-2.f));
-  CHECK(npy_load(dir.file("scalar.npy")).item() == -2.f);
-  npy_save(dir.file("vec.npy"), Tensor::from_vector({1, 2, 3}, {3}));
-  std::string bytes = read_file_bytes(dir.file("vec.npy"));
+  npy_save(dir.path("scalar.npy"), Tensor::scalar(-2.f));
+  CHECK(npy_load(dir.path("scalar.npy")).item() == -2.f);
+  npy_save(dir.path("vec.npy"), Tensor::from_vector({1, 2, 3}, {3}));
+  std::string bytes = read_file_bytes(dir.path("vec.npy"));
   CHECK(bytes.find("'shape': (3,)") != std::string::npos);
   CHECK((bytes.size() - 12) % 4 == 0);
   CHECK(bytes.size() == 128 + 12);  // header padded to a multiple of 64 bytes like NumPy's
 
   // Overwrite is atomic: the destination is replaced, no temporary is left behind.
-  npy_save(dir.file("x.npy"), view);
-  CHECK(npy_load(dir.file("x.npy")).shape() == Shape{2, 2, 3});
-  CHECK(dir.entries() == 4);  // x, view, scalar, vec
+  npy_save(dir.path("x.npy"), view);
+  CHECK(npy_load(dir.path("x.npy")).shape() == Shape{2, 2, 3});
+  CHECK(dir.list().size() == 4);  // x, view, scalar, vec
 }
 
 TEST_CASE("npy: the writer produces NumPy's exact bytes (header text, padding, data)") {
@@ -146,8 +128,8 @@ TEST_CASE("npy: the writer produces NumPy's exact bytes (header text, padding, d
 }
 
 TEST_CASE("npy: a failed save leaves no file behind") {
-  TempDir dir;
-  CHECK_THROWS_WITH_AS(npy_save(dir.file("no/such/dir/x.npy"), Tensor::zeros({2})),
-                       doctest::Contains("no/such/dir/x.npy: cannot create a temporary file"), Error);
-  CHECK(dir.entries() == 0);
+  test::TempDir dir;
+  CHECK_THROWS_WITH_AS(npy_save(dir.path("no/such/dir/x.npy"), Tensor::zeros({2})),
+                       doctest::Contains("cannot create a temporary file"), Error);
+  CHECK(dir.list().empty());
 }
