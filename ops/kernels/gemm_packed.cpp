@@ -10,6 +10,9 @@
 //           for ir in mc step mr:   ... while A micro-panels stream past it from L2
 //             micro-kernel: C tile (mr x nr) += A panel * B panel, accumulators in registers
 //
+// When all of M fits one A block (m <= mc, e.g. 50 tokens) the nest is reordered: A is packed once
+// per k block and B a few panels at a time, right before use (see gemm_serial).
+//
 // Threads each take a rectangle of C and run this nest on it alone (own packed copies, no
 // barriers); the rectangle grid is chosen so that the re-packing it costs stays small.
 #include <immintrin.h>
