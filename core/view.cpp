@@ -61,6 +61,18 @@ struct CopyBackward : Node {
   std::vector<Tensor> backward(const Tensor& grad) override { return {grad}; }
 };
 
+// A view with a new shape over the same elements (view, squeeze, unsqueeze): its gradient is
+// the output gradient reshaped back.
+Tensor reshaped_view(const Tensor& base, const Shape& shape, const Shape& strides) {
+  Tensor out = make_view(base, shape, strides, base.offset());
+  if (needs_grad({base})) {
+    auto node = std::make_shared<ReshapeBackward>();
+    node->input_shape = base.shape();
+    connect(out, node, {base});
+  }
+  return out;
+}
+
 // Resolves one -1 and checks the element count; `op` names the caller in errors.
 Shape infer_shape(const Shape& from, const std::vector<int64_t>& sizes, const char* op) {
   int infer = -1;
@@ -101,13 +113,7 @@ Tensor Tensor::view(const std::vector<int64_t>& sizes) const {
   Shape strides;
   FC_CHECK(view_strides(*this, shape, strides), "view: tensor of shape ", this->shape(), " with strides ",
            this->strides(), " is not contiguous; use reshape()");
-  Tensor out = make_view(*this, shape, strides, offset());
-  if (needs_grad({*this})) {
-    auto node = std::make_shared<ReshapeBackward>();
-    node->input_shape = this->shape();
-    connect(out, node, {*this});
-  }
-  return out;
+  return reshaped_view(*this, shape, strides);
 }
 
 Tensor Tensor::reshape(const std::vector<int64_t>& sizes) const {
@@ -221,13 +227,7 @@ Tensor Tensor::squeeze(int dim) const {
   Shape shape = this->shape(), strides = this->strides();
   shape.erase(d);
   strides.erase(d);
-  Tensor out = make_view(*this, shape, strides, offset());
-  if (needs_grad({*this})) {
-    auto node = std::make_shared<ReshapeBackward>();
-    node->input_shape = this->shape();
-    connect(out, node, {*this});
-  }
-  return out;
+  return reshaped_view(*this, shape, strides);
 }
 
 Tensor Tensor::unsqueeze(int dim) const {
@@ -236,13 +236,7 @@ Tensor Tensor::unsqueeze(int dim) const {
   Shape shape = this->shape(), strides = this->strides();
   shape.insert(d, 1);
   strides.insert(d, d < ndim() ? this->stride(d) * this->size(d) : 1);
-  Tensor out = make_view(*this, shape, strides, offset());
-  if (needs_grad({*this})) {
-    auto node = std::make_shared<ReshapeBackward>();
-    node->input_shape = this->shape();
-    connect(out, node, {*this});
-  }
-  return out;
+  return reshaped_view(*this, shape, strides);
 }
 
 Tensor Tensor::contiguous() const {
