@@ -25,7 +25,7 @@ test: build
 	scripts/run_tests.sh $(BUILD)/fc_tests
 
 asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFC_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Asan -DCMAKE_CXX_FLAGS_ASAN="-O1 -g1" -DFC_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target fc_tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 FC_TEST_SMALL=1 scripts/run_tests.sh $(ASAN_BUILD)/fc_tests
 
