@@ -3,6 +3,7 @@
 // through a safetensors file, read-only (mmap'd) parameters, and the parameter-group rules.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -127,7 +128,7 @@ TEST_CASE("optimizer: resuming from saved state tensors is bit-identical") {
     for (const auto& name : state_file.names()) state.emplace_back(name, state_file.get(name));
     Params second(c.name);
     for (int i = 0; i < 3; ++i) {
-      second.p[i] = param_file.get("p" + std::to_string(i));
+      second.p[i] = param_file.get(std::array<const char*, 3>{"p0", "p1", "p2"}[i]);
       second.p[i].set_requires_grad(true);
     }
     auto opt2 = c.make(second.groups(c.wd0, c.wd1));
