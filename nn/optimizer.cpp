@@ -11,6 +11,9 @@ namespace fc {
 
 namespace {
 
+// Below this a parameter's update takes microseconds and a thread team would cost more.
+constexpr int64_t kParallelElements = int64_t(1) << 16;
+
 bool has_component(const std::string& name, const std::string& component) {
   size_t start = 0;
   while (start <= name.size()) {
@@ -186,6 +189,8 @@ void AdamW::update(float* p, const float* g, int64_t n, double lr, double weight
   const float bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(beta2, step)));
   const float neg_step_size = float(-(lr / (1.0 - std::pow(beta1, step))));
   const float eps = float(options_.eps);
+  // Elementwise, so the result is the same for any thread count.
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (int64_t i = 0; i < n; ++i) {
     p[i] *= decay;
     m[i] = std::fma(g[i], one_minus_b1, m[i] * b1);  // mul_(b1).add_(g, alpha=1-b1): add with alpha is an fma
@@ -214,6 +219,7 @@ void SGD::update(float* p, const float* g, int64_t n, double lr, double weight_d
     buf = b.mutable_data();
   }
   ++state.step;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (int64_t i = 0; i < n; ++i) {
     float d = weight_decay != 0 ? std::fma(p[i], wd, g[i]) : g[i];
     if (buf) {

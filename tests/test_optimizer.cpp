@@ -182,12 +182,14 @@ TEST_CASE("optimizer: parameters on read-only mapped storage are cloned before t
   Tensor mapped_view = tiny.weight;  // a handle taken before the step keeps the old data
 
   AdamW opt(build_param_groups(tiny), {.lr = 1e-2});  // weight decays at 0.05, bias not at all
-  AdamW reference({ParamGroup{"g", {{"weight", &owned.p[0]}}, 1.0, 0.05}}, {.lr = 1e-2});
+  AdamW reference({ParamGroup{"g", {{"weight", &owned.p[0]}}, 1.0, 0.05}, ParamGroup{"n", {{"bias", &owned.p[1]}}, 1.0, 0}},
+                  {.lr = 1e-2});
   for (int t = 0; t < 3; ++t) {
     Tensor g = Tensor::full({3, 4}, 0.25f * float(t + 1));
     tiny.weight.set_grad(g);
     owned.p[0].set_grad(g.clone());
     tiny.bias.set_grad(Tensor::ones({5}));
+    owned.p[1].set_grad(Tensor::ones({5}));
     opt.step();
     reference.step();
   }
@@ -195,6 +197,8 @@ TEST_CASE("optimizer: parameters on read-only mapped storage are cloned before t
   CHECK(tiny.weight.requires_grad());
   CHECK(tiny.weight.grad().defined());
   CHECK(values(tiny.weight) == values(owned.p[0]));
+  CHECK(values(tiny.bias) == values(owned.p[1]));
+  CHECK_FALSE(tiny.bias.storage()->read_only());
   CHECK(values(mapped_view) == values(file.get("weight")));
   CHECK(values(file.get("weight")) == values(fx().get("adamw/p0/init")));  // the file is untouched
 }
@@ -339,4 +343,42 @@ TEST_CASE("grad_utils: accumulating N scaled micro-batches equals one step on th
   CHECK_FALSE(sum.micro_batch_done());
   CHECK(sum.micro_batch_done());
   CHECK_THROWS_WITH_AS(GradientAccumulator(0), "GradientAccumulator: 0 micro-batches; need at least 1", Error);
+}
+
+TEST_CASE("optimizer: the threaded update of a large parameter equals the serial one") {
+  // 2^16 + 5 elements takes the OpenMP path; the same values as 8 small parameters stay serial.
+  constexpr int64_t kChunk = 8192 + 1, kChunks = 8, n = kChunk * kChunks;
+  Rng rng(3);
+  Tensor big = Tensor::randn({n}, rng).set_requires_grad(true);
+  std::vector<Tensor> parts(kChunks);
+  Module::NamedTensors named;
+  for (int64_t c = 0; c < kChunks; ++c) {
+    parts[c] = big.detach().narrow(0, c * kChunk, kChunk).clone().set_requires_grad(true);
+    named.emplace_back(std::string(1, char('a' + c)), &parts[c]);
+  }
+  for (bool use_sgd : {false, true}) {
+    CAPTURE(use_sgd);
+    Tensor whole = big.detach().clone().set_requires_grad(true);
+    std::vector<Tensor> split(kChunks);
+    Module::NamedTensors split_named;
+    for (int64_t c = 0; c < kChunks; ++c) {
+      split[c] = parts[c].detach().clone().set_requires_grad(true);
+      split_named.emplace_back(named[c].first, &split[c]);
+    }
+    auto make = [&](Module::NamedTensors ps) -> std::unique_ptr<Optimizer> {
+      std::vector<ParamGroup> g = {ParamGroup{"g", std::move(ps), 1.0, 0.05}};
+      if (use_sgd) return std::make_unique<SGD>(std::move(g), SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true});
+      return std::make_unique<AdamW>(std::move(g), AdamWOptions{.lr = 1e-2});
+    };
+    auto opt_whole = make({{"w", &whole}});
+    auto opt_split = make(split_named);
+    for (int t = 0; t < 3; ++t) {
+      Tensor g = Tensor::randn({n}, rng);
+      whole.set_grad(g);
+      for (int64_t c = 0; c < kChunks; ++c) split[c].set_grad(g.narrow(0, c * kChunk, kChunk).clone());
+      opt_whole->step();
+      opt_split->step();
+    }
+    for (int64_t c = 0; c < kChunks; ++c) CHECK(values(whole.narrow(0, c * kChunk, kChunk)) == values(split[c]));
+  }
 }
