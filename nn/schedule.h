@@ -13,7 +13,9 @@
 // `warmup_lr` is our peak_lr. Two of its behaviours are kept on purpose: the cosine is not clamped
 // past total_steps (it rises again), and the training loop (core/solver/solver.py run) calls
 // scheduler.step(t) after the update of iteration t, so update t uses lr(t - 1) (lr(0) for t = 0);
-// official_schedule_iteration maps an update index to the iteration whose lr it used.
+// official_schedule_iteration maps an update index to the iteration whose lr it used. One quirk is
+// not kept: with warmup_steps 0 the released class replaces its peak by its start lr; here the
+// cosine always starts from peak_lr. (A "warm-up start factor" f is warmup_start_lr = f * peak_lr.)
 #pragma once
 
 #include <cstdint>
