@@ -41,6 +41,7 @@ fixtures:
 	/usr/bin/python3 tests/reference/make_op_fixtures.py
 	/usr/bin/python3 tests/reference/make_weights_fixtures.py
 	/usr/bin/python3 tests/reference/make_model_fixtures.py
+	/usr/bin/python3 tests/reference/make_loss_fixtures.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
