@@ -4,7 +4,7 @@
 // then finite differences on the small cases.
 //
 // Tolerance: max |ours - ref| <= 1e-5 * max |ref| per tensor (check_close_scaled), our float32
-// against a float64 reference. CosFace is looser (see there).
+// against a float64 reference; every case, CosFace's s = 64 included, meets it.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -18,6 +18,7 @@
 #include "nn/losses/classification.h"
 #include "nn/losses/cosface.h"
 #include "nn/losses/landmark.h"
+#include "ops/elementwise.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
 
@@ -79,14 +80,10 @@ void check_finite_differences(const LossCase& c, GradcheckOptions options = {}) 
 
 Named only_total(Tensor t) { return {{"total", t}}; }
 
-// CosFace scales cosines by 64, so a float32 rounding of a cosine (~6e-8) moves a logit by
-// ~4e-6 and the softmax gradient by a similar relative amount: 1e-4 of the largest entry.
 const LossCase kCosfaceSmall{"cosface_small", {"features", "classifier", "labels"}, {"features", "classifier"},
-                             [](const std::vector<Tensor>& x) { return only_total(cosface_loss(x[0], x[1], x[2])); },
-                             1e-4};
+                             [](const std::vector<Tensor>& x) { return only_total(cosface_loss(x[0], x[1], x[2])); }};
 const LossCase kCosface512{"cosface_dim512", {"features", "classifier", "labels"}, {"features", "classifier"},
-                           [](const std::vector<Tensor>& x) { return only_total(cosface_loss(x[0], x[1], x[2])); },
-                           1e-4};
+                           [](const std::vector<Tensor>& x) { return only_total(cosface_loss(x[0], x[1], x[2])); }};
 
 Named age_terms(const std::vector<Tensor>& x) {
   AgeLossTerms l = age_dldl_loss(x[0], x[1]);
@@ -123,9 +120,12 @@ const LossCase kLandmarkResize{"landmark_resize", {"logits", "points"}, {"logits
 TEST_CASE("losses: CosFace matches PyTorch and finite differences") {
   check_against_pytorch(kCosfaceSmall);
   check_against_pytorch(kCosface512);
-  // Central differences in float32 on logits scaled by 64: eps 1e-3 moves the loss by ~1e-2,
-  // and its rounding error (~1e-6 of a loss near 40) stays below the default tolerance.
-  check_finite_differences(kCosfaceSmall);
+  // At s = 64 the loss is tens, so its float32 rounding (~4e-6) over the step 2e-3 is ~2e-3 of
+  // noise, the whole tolerance, and a wider step meets the curvature instead. The gradient's
+  // composition does not depend on s, so finite differences run at s = 16.
+  LossCase scaled_down = kCosfaceSmall;
+  scaled_down.fn = [](const std::vector<Tensor>& x) { return only_total(cosface_loss(x[0], x[1], x[2], 16.f)); };
+  check_finite_differences(scaled_down);
 }
 
 TEST_CASE("losses: CosFaceLoss holds the classifier under the official name and layout") {
@@ -138,7 +138,7 @@ TEST_CASE("losses: CosFaceLoss holds the classifier under the official name and 
   REQUIRE(loss.load_state({{"classifier", classifier}}).ok());
   Tensor features = losses_fixture().get("cosface_small/features");
   Tensor out = loss.forward(features, losses_fixture().get("cosface_small/labels"));
-  check_close_scaled(out, losses_fixture().get("cosface_small/total"), 1e-4, "CosFaceLoss forward");
+  check_close_scaled(out, losses_fixture().get("cosface_small/total"), kRel, "CosFaceLoss forward");
 
   Rng rng(7);
   loss.initialize(rng);
@@ -148,7 +148,8 @@ TEST_CASE("losses: CosFaceLoss holds the classifier under the official name and 
 
 TEST_CASE("losses: age DLDL-v2 matches PyTorch and finite differences") {
   check_against_pytorch(kAge);
-  check_finite_differences(kAge);
+  // The L1 term is tens of years, so as for CosFace a wider step keeps float32 rounding out.
+  check_finite_differences(kAge, {.eps = 1e-2});
   Tensor q = age_label_distribution(Tensor::from_vector({37.f}, {1}));
   CHECK(q.at({0, 37}) == doctest::Approx(0.19947).epsilon(1e-4));  // 1 / sum_k exp(-k^2 / 8)
   CHECK(q.at({0, 35}) == doctest::Approx(q.at({0, 39})));
