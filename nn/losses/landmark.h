@@ -22,6 +22,8 @@
 //               (bilinear, align_corners=False; the identity at the released 128 x 128)
 //     total   = coord + heatmap                        (weights [1.0, 1.0])
 //   The points come from the logits at the head's own resolution, before that resize.
+//   One difference: a predicted point exactly on its label (distance 0) gets a NaN gradient here
+//   (sqrt'(0)) where torch.norm's backward gives 0. An exact float hit does not happen in practice.
 //
 // Letter key: B batch, P landmarks, H W heatmap size.
 #pragma once
