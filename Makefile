@@ -38,10 +38,7 @@ demo: build
 
 # Regenerates tests/fixtures/*.fxt from PyTorch (needs Debian's python3-torch; tests never do).
 fixtures:
-	/usr/bin/python3 tests/reference/make_op_fixtures.py
-	/usr/bin/python3 tests/reference/make_weights_fixtures.py
-	/usr/bin/python3 tests/reference/make_model_fixtures.py
-	/usr/bin/python3 tests/reference/make_optim_fixtures.py
+	@for script in tests/reference/make_*.py; do echo "== $$script"; /usr/bin/python3 $$script || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
