@@ -213,7 +213,7 @@ TEST_CASE("data readers: identity folders and LFW pairs") {
   CHECK(pairs[4].fold == 1);
   CHECK(pairs[7].second == "/lfw/Zoe/Zoe_0003.jpg");
   test::TempDir dir;
-  test::write_file(dir.path("pairs.txt"), "Abel 1\n");
-  CHECK_THROWS_WITH_AS(read_lfw_pairs(dir.path("pairs.txt"), "/lfw"), doctest::Contains("pairs.txt:1: expected 'name i j'"),
+  test::write_file(dir.path("pairs.txt"), "10 300\nAbel 1\n");
+  CHECK_THROWS_WITH_AS(read_lfw_pairs(dir.path("pairs.txt"), "/lfw"), doctest::Contains("pairs.txt:2: expected 'name i j'"),
                        Error);
 }
