@@ -54,6 +54,10 @@ DataLoader::Slot DataLoader::build(uint64_t batch_number) const {
       slot.error = str_cat("DataLoader(", options_.task, "): sample ", dataset_->describe(t.index), " (dataset index ",
                            t.index, ", epoch ", t.epoch, ", position ", t.position, "): ", e.what());
       return slot;
+    } catch (...) {
+      slot.error = str_cat("DataLoader(", options_.task, "): sample ", dataset_->describe(t.index), " (dataset index ",
+                           t.index, "): unknown exception");
+      return slot;
     }
   }
   try {
