@@ -7,7 +7,7 @@
 //   save_png("face.png", s.image);      // s.parsing: 256 * 256 CelebAMask-HQ class indices
 //
 // Layers, back to front: background, cloth, long hair behind the head, neck, necklace, ears,
-// earrings, hair, face skin, skin details (wrinkles, blush, beard), nose, eyes, brows, lips and
+// hair, earrings, face skin, skin details (wrinkles, blush, beard), nose, eyes, brows, lips and
 // inner mouth, bangs, glasses, hat. A pixel's parsing label is the last labelled shape over its
 // centre, except that the eyes keep their labels under clear glasses, as CelebAMask-HQ's
 // merge order (eyes after eye_g) has it. Beard and stubble stay "skin"; sideburns are "hair";

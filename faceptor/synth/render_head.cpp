@@ -185,11 +185,6 @@ void draw_head(const Scene& s) {
     Polygon ear = ellipse(c, 0.11, 0.23, side * 0.15);
     s.fill(ear, s.lit(scale(s.skin, 0.95f), side < 0 ? kLeftEar : kRightEar, c, 0.13, 0.25));
     s.fill(ellipse({c.x - side * 0.015, c.y + 0.01}, 0.055, 0.13, side * 0.15), s.flat(scale(s.skin, 0.7f), -1, 0.7f));
-    if (f.earrings) {
-      Point2 lobe{c.x, c.y + 0.24};
-      s.fill(ellipse(lobe, 0.04, 0.04), s.lit(f.accessory_color, kEarring, lobe, 0.05, 0.05));
-      s.fill(ellipse({lobe.x, lobe.y + 0.07}, 0.035, 0.05), s.lit(f.accessory_color, kEarring, lobe, 0.05, 0.1));
-    }
   }
   if (f.id.hair_style != HairStyle::bald) {
     // The hair mass around the head; the face skin drawn next covers it below the hairline.
@@ -208,6 +203,13 @@ void draw_head(const Scene& s) {
       for (int k = 1; k < 6; ++k) hair.push_back({-rx - flare + k * (2 * (rx + flare)) / 6, side_bottom + (k % 2 ? 0.06 : 0)});
     s.fill(catmull_rom(hair, true, 4), s.lit(s.hair, kHair, {0, -0.3}, rx + 0.1, 1.4, 0.3f));
   }
+  // Earrings hang in front of any hair that covers the ear, so they stay visible.
+  if (f.earrings)
+    for (int side : {-1, 1}) {
+      Point2 lobe{side * (fw * 0.97 + 0.05), 0.46};
+      s.fill(ellipse(lobe, 0.04, 0.04), s.lit(f.accessory_color, kEarring, lobe, 0.05, 0.05));
+      s.fill(ellipse({lobe.x, lobe.y + 0.07}, 0.035, 0.05), s.lit(f.accessory_color, kEarring, lobe, 0.05, 0.1));
+    }
   s.fill(s.skin_outline, s.lit(s.skin, kSkin, {0, 0.1}, fw * 1.05, 1.45));
 }
 
