@@ -64,7 +64,7 @@ void draw_eyes_and_brows(const Scene& s) {
   for (int first : {17, 22}) {
     bool left = first == 17;
     Point2 ctl[5];
-    for (int k = 0; k < 5; ++k) ctl[k] = {p[first + k].x, p[first + k].y + 0.2 * g.brow_thickness};
+    for (int k = 0; k < 5; ++k) ctl[k] = {p[first + k].x, p[first + k].y + 0.1 * g.brow_thickness};
     double t = g.brow_thickness, w[5] = {0.55 * t, 0.9 * t, t, 1.05 * t, 0.9 * t};
     if (!left) std::reverse(std::begin(w), std::end(w));
     s.fill(smooth_stroke(ctl, w), s.lit(s.brow, left ? kLeftBrow : kRightBrow, {0, -0.3}, 1.0, 0.5, 0.35f));
@@ -171,7 +171,7 @@ void draw_hat(const Scene& s) {
     Polygon visor;
     for (int k = 0; k <= 16; ++k) {
       double phi = M_PI * k / 16;
-      visor.push_back({-0.95 * rx * std::cos(phi), brim + 0.02 + 0.2 * std::sin(phi)});
+      visor.push_back({-0.95 * rx * std::cos(phi), brim - 0.03 + 0.22 * std::sin(phi)});
     }
     s.fill(visor, s.lit(scale(f.hat_color, 0.75f), kHat, {0, brim}, rx, 0.3));
   }
