@@ -36,7 +36,7 @@ int rafdb_label(int affectnet_expression);
 // mouth corners (means of 36-41 and 42-47, then points 30, 48, 54).
 std::array<Point2, 5> five_points(const Landmarks& landmarks);
 
-// What the hair looks like after age greys it: the colour and its CelebA category.
-float grey_fraction(const FaceSpec& face);  // 0 .. 1
+// How grey the hair has turned at this age (0 none .. 1 white); above 0.55 it counts as Gray_Hair.
+float grey_fraction(const FaceSpec& face);
 
 }  // namespace fc::faceptor::synth
