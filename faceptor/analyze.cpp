@@ -137,14 +137,11 @@ void run_pass(const FaceptorModel& model, Tensor input, CropWarp crop, const std
   PassResult result = model.run(input, tasks);
   for (const std::string& name : tasks) {
     TaskResult& tr = result.tasks.at(name);
-    auto rule = output_rules().find(tr.spec->kind);
-    FC_CHECK(rule != output_rules().end(), "analyze: task ", name, " has kind ", task_kind_name(tr.spec->kind),
-             " with no output rule");
     TaskAnalysis ta;
     ta.spec = tr.spec;
     ta.raw = tr.raw;
-    ta.output = rule->second(*tr.spec, tr.raw, crop, analysis.frame_height, analysis.frame_width,
-                             options.parsing_probabilities);
+    ta.output = interpret_task_output(*tr.spec, tr.raw, crop, analysis.frame_height, analysis.frame_width,
+                                      options.parsing_probabilities);
     analysis.tasks.push_back(std::move(ta));
   }
   analysis.passes.push_back({static_cast<int>(input.size(2)), input, std::move(result.encoder), crop});
@@ -293,7 +290,8 @@ Analysis analyze_input(const FaceptorModel& model, const Tensor& input, const An
 TaskOutput interpret_task_output(const TaskSpec& spec, const Tensor& raw, const CropWarp& crop, int frame_height,
                                  int frame_width, bool parsing_probabilities) {
   auto rule = output_rules().find(spec.kind);
-  FC_CHECK(rule != output_rules().end(), "analyze: kind ", task_kind_name(spec.kind), " has no output rule");
+  FC_CHECK(rule != output_rules().end(), "analyze: task ", spec.name, " has kind ", task_kind_name(spec.kind),
+           ", which has no output rule");
   return rule->second(spec, raw, crop, frame_height, frame_width, parsing_probabilities);
 }
 

@@ -219,7 +219,8 @@ TEST_CASE("faceptor analyze: a box and five points; tasks by kind and by name") 
 TEST_CASE("faceptor: bad inputs fail clearly and leave no output behind") {
   TempDir dir;
   const std::string model = converted().model;
-  const std::string good = "'" + example("grace_hopper_512x512.jpg") + "'";
+  std::string good = "'";
+  good.append(example("grace_hopper_512x512.jpg")).append("'");
   write_file(dir.path("corrupt.png"), "\x89PNG\r\n\x1a\n this is not a picture");
   fs::create_directory(dir.path("out"));
   const std::string outputs = " --json '" + dir.path("out") + "' --overlay '" + dir.path("out") + "' --dump '" +

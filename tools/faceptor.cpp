@@ -34,18 +34,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   args.erase(args.begin());
+  const bool known = command == "analyze" || command == "convert" || command == "info";
+  // Messages from the argument parser already name the command; others get it prepended.
+  auto prefixed = [&](const std::string& message) {
+    if (message.rfind("faceptor", 0) == 0) return message;
+    return (known ? "faceptor " + command : std::string("faceptor")) + ": " + message;
+  };
   try {
     if (command == "analyze") return fc::tools::analyze_command(args);
     if (command == "convert") return fc::tools::convert_command(args);
     if (command == "info") return fc::tools::info_command(args);
     throw fc::tools::UsageError("unknown command '" + command + "'");
   } catch (const fc::tools::UsageError& e) {
-    std::cerr << "faceptor: " << e.what() << "\n"
-              << "Try 'faceptor " << (command == "analyze" || command == "convert" || command == "info" ? command + " " : "")
-              << "--help'.\n";
+    std::cerr << prefixed(e.what()) << "\nTry 'faceptor " << (known ? command + " " : "") << "--help'.\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "faceptor " << command << ": error: " << e.what() << "\n";
+    std::cerr << prefixed(std::string("error: ") + e.what()) << "\n";
     return 1;
   }
 }

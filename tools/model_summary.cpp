@@ -16,11 +16,14 @@ std::string list(const std::vector<int>& v) {
   return s + "]";
 }
 
-std::string pad(const std::string& s, size_t width) { return s + std::string(width > s.size() ? width - s.size() : 1, ' '); }
+std::string pad(const std::string& s, size_t width) {
+  return s + std::string(width > s.size() ? width - s.size() : 1, ' ');
+}
 
 std::string percent(int64_t part, int64_t total) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f%%", total ? 100.0 * static_cast<double>(part) / static_cast<double>(total) : 0.0);
+  std::snprintf(buf, sizeof buf, "%.3f%%",
+                total ? 100.0 * static_cast<double>(part) / static_cast<double>(total) : 0.0);
   return buf;
 }
 

@@ -12,9 +12,8 @@ namespace fc::tools {
 using namespace faceptor;
 
 Image draw_overlay(const Image& base, const Analysis& analysis) {
-  FC_CHECK(base.height == analysis.frame_height && base.width == analysis.frame_width, "overlay: picture ",
-           base.width, "x", base.height, " is not the analysis frame ", analysis.frame_width, "x",
-           analysis.frame_height);
+  FC_CHECK(base.height == analysis.frame_height && base.width == analysis.frame_width, "overlay: picture ", base.width,
+           "x", base.height, " is not the analysis frame ", analysis.frame_width, "x", analysis.frame_height);
   Image panel = base;
   std::vector<std::string> legend;
   for (const TaskAnalysis& t : analysis.tasks) {
@@ -56,8 +55,8 @@ Image draw_overlay(const Image& base, const Analysis& analysis) {
 }
 
 Image image_from_model_input(const Tensor& input, bool dense) {
-  FC_CHECK(input.ndim() == 4 && input.size(0) == 1 && input.size(1) == 3, "overlay: expected an input (1, 3, H, W), got ",
-           input.shape());
+  FC_CHECK(input.ndim() == 4 && input.size(0) == 1 && input.size(1) == 3,
+           "overlay: expected an input (1, 3, H, W), got ", input.shape());
   Tensor chw = input.select(0, 0).clone();
   float* p = chw.mutable_data();
   const int64_t plane = chw.size(1) * chw.size(2);
