@@ -81,6 +81,7 @@ TEST_CASE("faceptor convert: the tiny checkpoint, with a progress bar and a repo
   CHECK(fs::exists(c.model));
   CHECK(c.convert.out.find("source: faceptor checkpoint") != std::string::npos);
   CHECK(c.convert.out.find("written: ") != std::string::npos);
+  CHECK(c.convert.out.find("tasks (7):") != std::string::npos);
   CHECK(c.convert.out.find("mask_map.1.ln.weight: alias") != std::string::npos);
   CHECK(c.convert.err.find("100% (") != std::string::npos);
 }

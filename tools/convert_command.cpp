@@ -75,7 +75,7 @@ int convert_command(const std::vector<std::string>& argv) {
 
   std::cout << "converted " << in << " -> " << out << "\n";
   std::cout << "source: " << report.source_kind << " checkpoint\n";
-  std::cout << architecture_summary(report.config);
+  std::cout << architecture_summary(report.config) << task_table(report.config);
   std::cout << "written: " << report.tensors_written << " tensors, " << with_commas(report.parameters_written)
             << " values (parameters and BatchNorm statistics)\n";
   std::cout << "dropped: " << report.dropped.size() << " tensors\n";
