@@ -1,6 +1,7 @@
 #include "weights/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,20 @@
 
 namespace fc {
 
+namespace {
+
+// The process umask, read without changing it (umask(2) can only swap it, which would race with
+// other threads creating files); /proc/self/status has it since Linux 4.7.
+mode_t current_umask() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Umask:", 0) == 0) return static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
+  return 022;
+}
+
+}  // namespace
+
 AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
   std::vector<char> name(path.begin(), path.end());
   const char suffix[] = ".tmp-XXXXXX";
@@ -24,6 +39,8 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
   FC_CHECK(fd_ >= 0, file_display_name(path), ": cannot create a temporary file next to '", path,
            "': ", std::strerror(errno));
   temp_path_ = name.data();
+  // mkostemp creates the file 0600; give it the mode a plain open(O_CREAT, 0666) would.
+  ::fchmod(fd_, 0666 & ~current_umask());
 }
 
 AtomicFileWriter::~AtomicFileWriter() {

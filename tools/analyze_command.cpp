@@ -1,0 +1,221 @@
+// `faceptor analyze`: every requested task on each input, as a table, JSON, an overlay picture
+// and .npy dumps. All inputs are read and all output paths checked before any work; every output
+// is staged and renamed into place only when every input succeeded (tools/staged_outputs.h).
+#include <omp.h>
+
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "core/error.h"
+#include "faceptor/analyze.h"
+#include "faceptor/model_io.h"
+#include "tools/analysis_report.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+#include "tools/overlay.h"
+#include "tools/staged_outputs.h"
+#include "weights/npy.h"
+
+namespace fs = std::filesystem;
+
+namespace fc::tools {
+
+using namespace faceptor;
+
+namespace {
+
+const std::vector<OptionSpec> kOptions = {
+    {"weights", "W", "model file (.safetensors, from `faceptor convert`); required"},
+    {"tasks", "LIST", "comma-separated task kinds (recognition, age, attributes, expression,\n"
+                      "parsing, landmarks), exact task names, or all (default: all)"},
+    {"json", "OUT.json", "write every result as JSON"},
+    {"overlay", "OUT.png", "write the picture with the parsing map and landmarks drawn on it"},
+    {"dump", "DIR", "write .npy files to DIR/<stem>/: model inputs, every encoder layer's\n"
+                    "feature map, every task's raw head output, parsing labels and\n"
+                    "probabilities, landmark points"},
+    {"points", "x1,y1,...,x5,y5", "five face points in pixels: left eye, right eye, nose tip,\n"
+                                  "left mouth corner, right mouth corner (as seen in the picture)"},
+    {"box", "x0,y0,x1,y1", "face box in pixels: columns x0..x1-1, rows y0..y1-1 (0,0,W,H is\n"
+                           "the whole picture)"},
+    {"box-scale", "S", "zoom of the dense (512) crop about the box centre; 0.8 is the official\n"
+                       "landmark-test setting (default 1)"},
+    {"input-npy", "X.npy", "analyse a preprocessed (1, 3, S, S) float tensor instead of pictures;\n"
+                           "its size S picks the tasks, coordinates are in its pixels"},
+    {"threads", "N", "OpenMP threads (default: all cores)"},
+};
+
+constexpr const char* kUsage =
+    "usage: faceptor analyze IMAGE... --weights W [options]\n"
+    "       faceptor analyze --input-npy X.npy --weights W [options]\n"
+    "\n"
+    "Runs Faceptor on each picture: one encoder pass per input size shared by the requested\n"
+    "tasks. Without --box/--points the whole picture is the face crop. Prints a table; results\n"
+    "are in the picture's pixel coordinates.\n"
+    "\n"
+    "Output paths with several inputs: --json/--overlay given an existing directory (or a path\n"
+    "ending in '/') write DIR/<stem>.json / DIR/<stem>.png; given a file name OUT.ext they write\n"
+    "OUT.<stem>.ext. With one input a file name is used as is. --dump DIR always writes\n"
+    "DIR/<stem>/ (a previous dump there is replaced). Outputs appear only if every input\n"
+    "succeeds.\n"
+    "\n"
+    "options:\n";
+
+struct InputJob {
+  std::string path;
+  std::string stem;
+  Image image;    // picture inputs
+  Tensor tensor;  // --input-npy
+  std::string json_path, overlay_path, dump_path;
+};
+
+bool names_directory(const std::string& path) {
+  std::error_code ec;
+  return (!path.empty() && path.back() == '/') || fs::is_directory(path, ec);
+}
+
+// The rule described in kUsage.
+std::string output_path(const std::string& given, const std::string& stem, const std::string& extension,
+                        bool several) {
+  if (names_directory(given)) return (fs::path(given) / (stem + extension)).string();
+  if (!several) return given;
+  const fs::path p(given);
+  return (p.parent_path() / (p.stem().string() + "." + stem + p.extension().string())).string();
+}
+
+FaceRegion parse_region(const ParsedArgs& args) {
+  FaceRegion region;
+  if (args.has("points") && args.has("box")) throw UsageError("faceptor analyze: give --points or --box, not both");
+  if (auto text = args.value("points")) {
+    std::vector<double> v = parse_doubles("--points", *text, 10);
+    std::array<Point2, 5> points;
+    for (int i = 0; i < 5; ++i) points[i] = {v[2 * i], v[2 * i + 1]};
+    region.points = points;
+  }
+  if (auto text = args.value("box")) {
+    std::vector<double> v = parse_doubles("--box", *text, 4);
+    if (!(v[2] > v[0] && v[3] > v[1])) throw UsageError("--box: '" + *text + "' needs x1 > x0 and y1 > y0");
+    // Pixel-edge coordinates -> boundary coordinates (pixel centres at integers, warp.h).
+    region.box = Box{v[0] - 0.5, v[1] - 0.5, v[2] - 0.5, v[3] - 0.5};
+  }
+  return region;
+}
+
+void write_dump(const std::string& dir, const Analysis& analysis) {
+  auto save = [&](const std::string& name, const Tensor& t) { npy_save(dir + "/" + name + ".npy", t); };
+  for (const AnalysisPass& pass : analysis.passes) {
+    const std::string size = std::to_string(pass.input_size);
+    save("input_" + size, pass.input);
+    for (size_t layer = 0; layer < pass.encoder.tokens.size(); ++layer) {
+      char name[64];
+      std::snprintf(name, sizeof name, "encoder_%s_layer%02zu", size.c_str(), layer);
+      save(name, pass.encoder.feature_map(static_cast<int>(layer)));
+    }
+  }
+  for (const TaskAnalysis& t : analysis.tasks) {
+    save("head_" + t.spec->name, t.raw);
+    if (const auto* p = std::get_if<ParsingOutput>(&t.output)) {
+      std::vector<float> labels(p->labels.begin(), p->labels.end());
+      save(t.spec->name + "_labels", Tensor::from_vector(labels, {p->height, p->width}));
+      if (p->probabilities.defined()) save(t.spec->name + "_probabilities", p->probabilities);
+    } else if (const auto* l = std::get_if<LandmarksOutput>(&t.output)) {
+      std::vector<float> xy;
+      for (const Point2& q : l->points) xy.insert(xy.end(), {static_cast<float>(q.x), static_cast<float>(q.y)});
+      save(t.spec->name + "_points", Tensor::from_vector(xy, {static_cast<int64_t>(l->points.size()), 2}));
+    }
+  }
+}
+
+}  // namespace
+
+int analyze_command(const std::vector<std::string>& argv) {
+  ParsedArgs args = parse_args("faceptor analyze", argv, kOptions);
+  if (args.help) {
+    std::cout << kUsage << options_help(kOptions);
+    return 0;
+  }
+  const std::optional<std::string> weights = args.value("weights");
+  if (!weights) throw UsageError("faceptor analyze: --weights W is required");
+  const std::optional<std::string> npy = args.value("input-npy");
+  if (npy && !args.positional.empty())
+    throw UsageError("faceptor analyze: give pictures or --input-npy, not both");
+  if (!npy && args.positional.empty()) throw UsageError("faceptor analyze: no input pictures given");
+  if (npy && (args.has("points") || args.has("box")))
+    throw UsageError("faceptor analyze: --points/--box do not apply to a preprocessed --input-npy tensor");
+  if (auto t = args.value("threads")) omp_set_num_threads(parse_int("--threads", *t, 1, 4096));
+  AnalyzeOptions options;
+  options.region = parse_region(args);
+  if (auto s = args.value("box-scale")) {
+    options.box_scale = parse_double("--box-scale", *s);
+    if (options.box_scale <= 0) throw UsageError("--box-scale: " + *s + " must be positive");
+  }
+  const std::vector<std::string> task_words = split_list(args.value("tasks").value_or("all"));
+  if (task_words.empty()) throw UsageError("--tasks: empty list");
+
+  // Inputs and output paths, all checked before the model runs.
+  std::vector<InputJob> jobs;
+  for (const std::string& path : npy ? std::vector<std::string>{*npy} : args.positional)
+    jobs.push_back({path, fs::path(path).stem().string(), {}, {}, "", "", ""});
+  const bool several = jobs.size() > 1;
+  std::set<std::string> outputs, inputs;
+  for (const InputJob& j : jobs) inputs.insert(fs::weakly_canonical(j.path).string());
+  for (InputJob& j : jobs) {
+    if (auto v = args.value("json")) j.json_path = output_path(*v, j.stem, ".json", several);
+    if (auto v = args.value("overlay")) j.overlay_path = output_path(*v, j.stem, ".png", several);
+    if (auto v = args.value("dump")) j.dump_path = (fs::path(*v) / j.stem).string();
+    for (const std::string* out : {&j.json_path, &j.overlay_path, &j.dump_path}) {
+      if (out->empty()) continue;
+      if (!outputs.insert(*out).second)
+        throw UsageError("faceptor analyze: two inputs named '" + j.stem + "' would both write " + *out);
+      if (inputs.count(fs::weakly_canonical(*out).string()))
+        throw UsageError("faceptor analyze: output " + *out + " would overwrite an input");
+    }
+    if (!j.json_path.empty()) check_parent_directory(j.json_path);
+    if (!j.overlay_path.empty()) check_parent_directory(j.overlay_path);
+    if (!j.dump_path.empty()) check_replaceable_dump(j.dump_path);
+  }
+  for (InputJob& j : jobs) {
+    if (npy) {
+      j.tensor = npy_load(j.path);
+      FC_CHECK(j.tensor.ndim() == 4 && j.tensor.size(0) == 1 && j.tensor.size(1) == 3 &&
+                   j.tensor.size(2) == j.tensor.size(3),
+               j.path, ": expected a preprocessed input of shape (1, 3, S, S), got ", j.tensor.shape());
+    } else {
+      j.image = load_image(j.path);
+    }
+  }
+
+  std::unique_ptr<FaceptorModel> model = load_model(*weights);
+  std::vector<std::string> tasks;
+  try {
+    tasks = resolve_tasks(model->config, task_words);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--tasks: ") + e.what());
+  }
+  if (npy) {
+    const int size = static_cast<int>(jobs[0].tensor.size(2));
+    std::erase_if(tasks, [&](const std::string& n) { return model->config.find_task(n)->input_size != size; });
+    FC_CHECK(!tasks.empty(), jobs[0].path, ": none of the requested tasks takes ", size, "x", size, " inputs");
+  }
+  options.tasks = tasks;
+  options.parsing_probabilities = args.has("dump");
+
+  StagedOutputs staged;
+  for (const InputJob& j : jobs) {
+    Analysis analysis = npy ? analyze_input(*model, j.tensor, options) : analyze(*model, j.image, options);
+    std::cout << analysis_table(j.path, analysis) << std::flush;
+    if (!j.json_path.empty())
+      staged.add_file(j.json_path, analysis_json(j.path, analysis, options.region, npy.has_value()).dump(2) + "\n");
+    if (!j.overlay_path.empty()) {
+      Image base =
+          npy ? image_from_model_input(j.tensor, uses_dense_input(model->config, static_cast<int>(j.tensor.size(2))))
+              : j.image;
+      staged.add_file(j.overlay_path, encode_png(draw_overlay(base, analysis)));
+    }
+    if (!j.dump_path.empty()) write_dump(staged.add_directory(j.dump_path), analysis);
+  }
+  staged.commit();
+  return 0;
+}
+
+}  // namespace fc::tools
