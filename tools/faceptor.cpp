@@ -1,11 +1,13 @@
 // faceptor: the command-line tool. `faceptor analyze` runs the model on pictures, `faceptor
-// convert` turns official checkpoints into model files, `faceptor info` describes a model file.
+// convert` turns official checkpoints into model files, `faceptor info` describes a model file,
+// `faceptor synth` writes a synthetic labelled dataset.
 // Exit status: 0 success, 1 failure (the message names the file or step), 2 usage error.
 #include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "faceptor/synth/dataset_writer.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -18,7 +20,9 @@ constexpr const char* kUsage =
     "  analyze IMAGE... --weights W   face analysis: recognition embedding, age, attributes,\n"
     "                                 expression, parsing, landmarks (table, JSON, overlay, dumps)\n"
     "  convert IN OUT.safetensors     official Faceptor / FaRL checkpoint -> model file\n"
-    "  info W                         architecture, tasks and parameter counts of a model file\n";
+    "  info W                         architecture, tasks and parameter counts of a model file\n"
+    "  synth --count N --out DIR      synthetic faces with labels for all six tasks, written in the\n"
+    "                                 public datasets' formats\n";
 
 }  // namespace
 
@@ -33,6 +37,8 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  // synth parses its own arguments (faceptor/synth/dataset_writer.h) and reports its own errors.
+  if (command == "synth") return fc::faceptor::synth::run_synth_command(argc - 1, argv + 1);
   args.erase(args.begin());
   const bool known = command == "analyze" || command == "convert" || command == "info";
   // Messages from the argument parser already name the command; others get it prepended.
