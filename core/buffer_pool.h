@@ -5,8 +5,8 @@
 //
 // Small requests go straight to malloc, which already caches them. Large ones are mmap'd (2 MiB
 // aligned with transparent huge pages requested from 4 MiB up, so first touch costs one fault per
-// 2 MiB) and, when released, parked in a free list by size; `acquire` reuses the smallest parked
-// block that fits with at most 1/8 waste. The parked total is capped (`set_cache_limit`);
+// 2 MiB) and, when released, parked in a free list by size class (classes 1/8 of a power of two
+// apart); `acquire` reuses a parked block of its class. The parked total is capped (`set_cache_limit`);
 // `trim()` returns everything parked to the OS.
 //
 //   BufferPool& pool = BufferPool::process();
@@ -57,7 +57,7 @@ class BufferPool {
   mutable std::mutex mutex_;
   std::multimap<size_t, void*> parked_;          // capacity -> block
   std::unordered_map<void*, size_t> live_;       // large blocks handed out -> capacity
-  size_t cache_limit_ = size_t{2} << 30;
+  size_t cache_limit_ = size_t{1} << 30;
   Stats stats_;
 };
 

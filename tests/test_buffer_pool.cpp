@@ -19,10 +19,10 @@ TEST_CASE("BufferPool parks released large blocks and reuses them for fitting re
   pool.release(a, big);
   CHECK(pool.stats().parked_bytes >= big);
 #if !defined(__SANITIZE_ADDRESS__)  // under ASan every block is plain malloc (see buffer_pool.cpp)
-  void* b = pool.acquire(big - 4096);  // fits the parked block with little waste: reused
+  void* b = pool.acquire(big - 4096);  // the same size class: reused
   CHECK(b == a);
   CHECK(pool.stats().reuses == 1);
-  void* c = pool.acquire(big / 4);  // would waste 3/4 of the parked block: a fresh map
+  void* c = pool.acquire(big / 4);  // another class: a fresh map
   CHECK(c != a);
   pool.release(b, big - 4096);
   pool.release(c, big / 4);
