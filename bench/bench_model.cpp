@@ -138,6 +138,10 @@ std::map<std::string, Timing> time_stages(const FaceptorModel& model, int reps) 
       faults = f;
       maps = m;
     }
+    // A new face each call: nothing of the previous run stays alive into this one.
+    s.enc112 = s.enc512 = EncoderOutput();
+    s.mem112 = s.mem512 = DecoderMemory();
+    s.pixels = Tensor();
     for (const Stage& st : stages) {
       const auto start = Clock::now();
       const double start_cpu = cpu_seconds();

@@ -57,7 +57,7 @@ class BufferPool {
   mutable std::mutex mutex_;
   std::multimap<size_t, void*> parked_;          // capacity -> block
   std::unordered_map<void*, size_t> live_;       // large blocks handed out -> capacity
-  size_t cache_limit_ = size_t{1} << 30;
+  size_t cache_limit_ = size_t{256} << 20;  // bounds what parking adds to the peak RSS
   Stats stats_;
 };
 
