@@ -1,20 +1,21 @@
 #include "core/storage.h"
 
-#include <cstdlib>
-#include <new>
+#include "core/buffer_pool.h"
 
 #include "core/error.h"
 
 namespace fc {
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
-  // aligned_alloc needs a size that is a multiple of the alignment; a zero-size tensor still gets
-  // a valid pointer so data() never returns null.
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
-  void* p = std::aligned_alloc(kAlignment, rounded);
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<Storage>(new Storage(static_cast<std::byte*>(p), bytes, nullptr));
+  // Large buffers are reused across layers and calls (core/buffer_pool.h); the pool gives a
+  // zero-size tensor a valid pointer too, so data() never returns null.
+  void* p = BufferPool::process().acquire(bytes);
+  try {
+    return std::shared_ptr<Storage>(new Storage(static_cast<std::byte*>(p), bytes, nullptr));
+  } catch (...) {
+    BufferPool::process().release(p, bytes);
+    throw;
+  }
 }
 
 std::shared_ptr<Storage> Storage::wrap_read_only(const void* data, size_t bytes, std::shared_ptr<const void> owner) {
@@ -24,7 +25,7 @@ std::shared_ptr<Storage> Storage::wrap_read_only(const void* data, size_t bytes,
 }
 
 Storage::~Storage() {
-  if (!owner_) std::free(data_);
+  if (!owner_) BufferPool::process().release(data_, size_);
 }
 
 std::byte* Storage::mutable_bytes() {

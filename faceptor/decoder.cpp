@@ -133,6 +133,7 @@ DecoderMemory FaceptorDecoder::build_memory(const EncoderOutput& encoder) const 
   m.src = srcs.size() == 1 ? srcs[0] : concat(srcs, 1);
   m.pos = poses.size() == 1 ? poses[0] : concat(poses, 0);
   m.key = m.src + m.pos;
+  for (const auto& cross : cross_layers) m.cross_kv.push_back(cross->multihead_attn.project_key_value(m.key, m.src));
   return m;
 }
 
@@ -142,17 +143,19 @@ DecoderResult FaceptorDecoder::run_queries(const DecoderMemory& memory, const st
   FC_CHECK(feat != query_feat.end(), "FaceptorDecoder: no queries for task '", task, "'");
   const Tensor& query_pos = query_embed.at(task)->weight;  // (Q, h), broadcast over the batch
   const int64_t B = memory.src.size(0), Q = query_pos.size(0), h = config.hidden;
+  FC_CHECK(memory.cross_kv.size() == cross_layers.size(), "FaceptorDecoder: memory has ", memory.cross_kv.size(),
+           " projected layers, the decoder ", cross_layers.size(), " (build it with build_memory)");
   DecoderResult r;
   Tensor tgt = feat->second->weight.unsqueeze(0).expand({B, Q, h});
   for (int i = 0; i < config.layers; ++i) {
     const CrossAttentionLayer& cross = *cross_layers[i];
     Tensor q = tgt + query_pos;
     if (keep_attention) {
-      AttentionResult a = cross.multihead_attn.forward_with_probs(q, memory.key, memory.src);
+      AttentionResult a = cross.multihead_attn.forward_with_probs(q, memory.cross_kv[i]);
       r.cross_attention.push_back(a.probs);
       tgt = cross.norm.forward(tgt + a.out);
     } else {
-      tgt = cross.norm.forward(tgt + cross.multihead_attn.forward(q, memory.key, memory.src));
+      tgt = cross.norm.forward(tgt + cross.multihead_attn.forward(q, memory.cross_kv[i]));
     }
     const SelfAttentionLayer& self = *self_layers[i];
     Tensor qk = tgt + query_pos;

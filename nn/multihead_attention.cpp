@@ -32,28 +32,66 @@ AttentionResult MultiheadAttention::forward_with_probs(const Tensor& query, cons
   return run(query, key, value, options, true);
 }
 
-AttentionResult MultiheadAttention::run(const Tensor& query, const Tensor& key, const Tensor& value,
-                                        const AttentionOptions& options, bool with_probs) const {
-  const int64_t E = embed_dim, H = num_heads, D = E / H;
+namespace {
+
+void check_shapes(const Tensor& query, const Tensor& key, const Tensor& value, int64_t E) {
   FC_CHECK(query.ndim() == 3 && key.ndim() == 3 && value.ndim() == 3 && query.size(2) == E && key.size(2) == E &&
                value.size(2) == E && key.size(1) == value.size(1) && query.size(0) == key.size(0) &&
                key.size(0) == value.size(0),
            "MultiheadAttention: query ", query.shape(), ", key ", key.shape(), ", value ", value.shape(),
            " must be (B, L, ", E, ") with matching B and key/value lengths");
-  const int64_t B = query.size(0), Q = query.size(1), K = key.size(1);
-  // (B, L, E) -> (B, H, L, D) views whose D dim has stride 1: what the fused kernel reads.
-  auto heads = [&](const Tensor& x, int64_t L) { return x.view({B, L, H, D}).permute({0, 2, 1, 3}); };
-  Tensor q, k, v;
+}
+
+// (B, L, H*D) -> (B, H, L, D) views whose D dim has stride 1: what the fused kernel reads.
+Tensor split_heads(const Tensor& x, int64_t heads) {
+  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).permute({0, 2, 1, 3});
+}
+
+}  // namespace
+
+MultiheadAttention::ProjectedKeyValue MultiheadAttention::project_key_value(const Tensor& key,
+                                                                            const Tensor& value) const {
+  const int64_t E = embed_dim;
+  check_shapes(key, key, value, E);
+  return {linear(key, in_proj_weight.narrow(0, E, E), in_proj_bias.narrow(0, E, E)),
+          linear(value, in_proj_weight.narrow(0, 2 * E, E), in_proj_bias.narrow(0, 2 * E, E))};
+}
+
+Tensor MultiheadAttention::forward(const Tensor& query, const ProjectedKeyValue& kv,
+                                   const AttentionOptions& options) const {
+  return attend_projected(query, kv, options, false).out;
+}
+
+AttentionResult MultiheadAttention::forward_with_probs(const Tensor& query, const ProjectedKeyValue& kv,
+                                                       const AttentionOptions& options) const {
+  return attend_projected(query, kv, options, true);
+}
+
+AttentionResult MultiheadAttention::attend_projected(const Tensor& query, const ProjectedKeyValue& kv,
+                                                     const AttentionOptions& options, bool with_probs) const {
+  const int64_t E = embed_dim;
+  check_shapes(query, kv.k, kv.v, E);
+  Tensor q = linear(query, in_proj_weight.narrow(0, 0, E), in_proj_bias.narrow(0, 0, E));
+  return attend(split_heads(q, num_heads), split_heads(kv.k, num_heads), split_heads(kv.v, num_heads), options,
+                with_probs);
+}
+
+AttentionResult MultiheadAttention::run(const Tensor& query, const Tensor& key, const Tensor& value,
+                                        const AttentionOptions& options, bool with_probs) const {
+  const int64_t E = embed_dim, H = num_heads, D = E / H;
+  check_shapes(query, key, value, E);
   if (query.impl() == key.impl() && key.impl() == value.impl()) {
+    // One packed (E -> 3E) projection, viewed as q, k, v heads (B, H, Q, D).
+    const int64_t B = query.size(0), Q = query.size(1);
     Tensor qkv = linear(query, in_proj_weight, in_proj_bias).view({B, Q, 3, H, D}).permute({2, 0, 3, 1, 4});
-    q = qkv.select(0, 0);
-    k = qkv.select(0, 1);
-    v = qkv.select(0, 2);
-  } else {
-    q = heads(linear(query, in_proj_weight.narrow(0, 0, E), in_proj_bias.narrow(0, 0, E)), Q);
-    k = heads(linear(key, in_proj_weight.narrow(0, E, E), in_proj_bias.narrow(0, E, E)), K);
-    v = heads(linear(value, in_proj_weight.narrow(0, 2 * E, E), in_proj_bias.narrow(0, 2 * E, E)), K);
+    return attend(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), options, with_probs);
   }
+  return attend_projected(query, project_key_value(key, value), options, with_probs);
+}
+
+AttentionResult MultiheadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,
+                                           const AttentionOptions& options, bool with_probs) const {
+  const int64_t B = q.size(0), Q = q.size(2), E = embed_dim;
   AttentionResult r = with_probs ? attention_with_probs(q, k, v, options)
                                  : AttentionResult{scaled_dot_product_attention(q, k, v, options), Tensor()};
   // The kernel's output is laid out (B, Q, H, D), so this reshape is free.

@@ -5,6 +5,8 @@
 //   MultiheadAttention attn(768, 12);
 //   Tensor y = attn.forward(x, x, x);                       // self-attention, x (B, N, 768)
 //   AttentionResult r = attn.forward_with_probs(q, k, v);   // r.probs (B, Q, K), mean over heads
+//   auto kv = attn.project_key_value(k, v);                 // once per memory ...
+//   Tensor y1 = attn.forward(q1, kv), y2 = attn.forward(q2, kv);   // ... for many queries
 #pragma once
 
 #include "nn/linear.h"
@@ -25,6 +27,17 @@ class MultiheadAttention : public Module {
   AttentionResult forward_with_probs(const Tensor& query, const Tensor& key, const Tensor& value,
                                      const AttentionOptions& options = {}) const;
 
+  // The key and value projections alone, so a memory that many query sets attend to (every
+  // task's decoder over one encoder pass) is projected once. key, value (B, K, E) -> each (B, K, E).
+  struct ProjectedKeyValue {
+    Tensor k, v;
+  };
+  ProjectedKeyValue project_key_value(const Tensor& key, const Tensor& value) const;
+  // The same results as forward(query, key, value) for kv = project_key_value(key, value).
+  Tensor forward(const Tensor& query, const ProjectedKeyValue& kv, const AttentionOptions& options = {}) const;
+  AttentionResult forward_with_probs(const Tensor& query, const ProjectedKeyValue& kv,
+                                     const AttentionOptions& options = {}) const;
+
   int64_t embed_dim, num_heads;
   Tensor in_proj_weight;  // (3E, E)
   Tensor in_proj_bias;    // (3E)
@@ -36,6 +49,11 @@ class MultiheadAttention : public Module {
  private:
   AttentionResult run(const Tensor& query, const Tensor& key, const Tensor& value, const AttentionOptions& options,
                       bool with_probs) const;
+  AttentionResult attend_projected(const Tensor& query, const ProjectedKeyValue& kv, const AttentionOptions& options,
+                                   bool with_probs) const;
+  // Projected heads q (B, H, Q, D), k and v (B, H, K, D) -> attention, then out_proj.
+  AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
+                         bool with_probs) const;
 };
 
 }  // namespace fc

@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "ops/kernels/exp.h"
+#include "ops/kernels/gelu.h"
 
 namespace fc {
 namespace {
@@ -160,14 +161,18 @@ Tensor relu(const Tensor& x) {
 
 Tensor gelu(const Tensor& x) {
   // 0.5 x (1 + erf(x / sqrt 2)) written as 0.5 x erfc(-x / sqrt 2), which keeps full relative
-  // precision for negative x where 1 + erf cancels; evaluated in double, then rounded once.
-  return from_input(
-      x,
-      [](float v) {
-        const double d = v;
-        return static_cast<float>(0.5 * d * std::erfc(-d * kInvSqrt2));
-      },
-      "GeluBackward",
+  // precision for negative x where 1 + erf cancels: forward by the float kernel of
+  // ops/kernels/gelu.h (8 lanes), backward in double, rounded once.
+  Tensor src = x.detach().contiguous();
+  Tensor out = Tensor::empty(x.shape());
+  const float* p = src.data();
+  float* o = out.mutable_data();
+  const int64_t n = out.numel();
+  constexpr int64_t kBlock = 4096;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+  for (int64_t start = 0; start < n; start += kBlock) gelu_forward(p + start, o + start, std::min(kBlock, n - start));
+  return with_backward(
+      x, out, "GeluBackward", x,
       [](float g, float v) {
         const double d = v;
         const double cdf = 0.5 * std::erfc(-d * kInvSqrt2);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "nn/linear.h"
 #include "nn/multihead_attention.h"
 #include "ops/elementwise.h"
@@ -33,6 +34,16 @@ TEST_CASE("MultiheadAttention matches torch.nn.MultiheadAttention (self, cross, 
   AttentionResult r = mha.forward_with_probs(x, mem + pos, mem);
   check_close(r.out, fx.get("mha/cross_out"), {1e-5, 1e-4}, "cross-attention");
   check_close(r.probs, fx.get("mha/cross_probs"), {1e-6, 1e-4}, "head-averaged probabilities");
+  // Key/value projected once (a memory shared by many query sets): the same numbers.
+  MultiheadAttention::ProjectedKeyValue kv = mha.project_key_value(mem + pos, mem);
+  AttentionResult rp = mha.forward_with_probs(x, kv);
+  check_close(rp.out, fx.get("mha/cross_out"), {1e-5, 1e-4}, "cross-attention, projected key/value");
+  check_close(rp.probs, fx.get("mha/cross_probs"), {1e-6, 1e-4}, "probabilities, projected key/value");
+  check_close(mha.forward(x, kv), r.out, {0, 0}, "forward(query, kv) equals forward(query, key, value)");
+  CHECK_THROWS_WITH_AS(mha.project_key_value(mem.narrow(2, 0, 8), mem), doctest::Contains("MultiheadAttention: query"),
+                       Error);
+  CHECK_THROWS_WITH_AS(mha.forward(x, {kv.k, kv.v.narrow(1, 0, 1)}), doctest::Contains("matching B and key/value"),
+                       Error);
 }
 
 TEST_CASE("MLP: ReLU between layers, names layers.i") {
