@@ -133,10 +133,11 @@ LandmarkMetrics::LandmarkMetrics(LandmarkProtocol protocol)
 }
 
 void LandmarkMetrics::add(std::span<const Point2> pred, std::span<const Point2> truth, const Box* box) {
-  for (size_t i = 0; i < protocol_.normalizations.size(); ++i) {
-    const NmeNormalization& norm = protocol_.normalizations[i];
+  for (const NmeNormalization& norm : protocol_.normalizations)
     FC_CHECK(norm.kind == NmeNormalization::Kind::landmarks || box || protocol_.dataset == "generic",
              "LandmarkMetrics: ", protocol_.dataset, " normalisation '", norm.name, "' needs the face box");
+  for (size_t i = 0; i < protocol_.normalizations.size(); ++i) {
+    const NmeNormalization& norm = protocol_.normalizations[i];
     double nme = sample_nme(pred, truth, norm, box);
     nme_sum_[i] += nme;
     if (protocol_.ced && protocol_.ced->normalization == norm.name) ced_nmes_.push_back(nme);
