@@ -85,7 +85,7 @@ TEST_CASE("faceptor eval: attributes with --max-samples, and recognition on pair
   const EvalSetup& s = setup();
   const std::string out = s.dir.path("attr.json");
   Run r = run_faceptor(s.dir, s.base("biattr_celeba") + "--dataset celeba --root '" + s.data +
-                              "/celeba' --split test --max-samples 3 --json '" + out + "'");
+                              "/celeba' --split all --max-samples 3 --json '" + out + "'");
   INFO(r.err);
   REQUIRE(r.status == 0);
   json j = json::parse(read_file(out));
