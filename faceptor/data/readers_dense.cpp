@@ -86,7 +86,10 @@ CelebAMaskHq::CelebAMaskHq(const std::string& root, const std::string& split)
     }
   }
   for (int id : ids) {
-    Record r{join_path(root, "CelebA-HQ-img/" + std::to_string(id) + ".jpg"), {}};
+    // The release's images are JPEG; the synthetic dataset's are PNG.
+    std::string image = join_path(root, "CelebA-HQ-img/" + std::to_string(id) + ".jpg");
+    std::string png = join_path(root, "CelebA-HQ-img/" + std::to_string(id) + ".png");
+    Record r{file_exists(image) || !file_exists(png) ? image : png, {}};
     r.labels.name = std::to_string(id);
     records_.push_back(std::move(r));
   }

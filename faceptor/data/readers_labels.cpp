@@ -33,6 +33,14 @@ bool is_image_name(const std::string& name) {
 
 bool is_blank(const std::string& text) { return split_whitespace(text).empty(); }
 
+// `path` as given, or its .png sibling when only that exists (the synthetic datasets write PNG
+// where the public releases have JPEG).
+std::string jpg_or_png(const std::string& path) {
+  if (file_exists(path)) return path;
+  std::string png = fs::path(path).replace_extension(".png").string();
+  return file_exists(png) ? png : path;
+}
+
 }  // namespace
 
 std::vector<std::string> list_image_files(const std::string& dir) {
@@ -111,7 +119,7 @@ RafDb::RafDb(const std::string& root, const std::string& split, const std::strin
     std::string path = join_path(join_path(root, image_dir), t[0]);
     if (!file_exists(path)) {
       std::string stem = fs::path(t[0]).stem().string();
-      std::string aligned = join_path(join_path(root, image_dir), stem + "_aligned.jpg");
+      std::string aligned = jpg_or_png(join_path(join_path(root, image_dir), stem + "_aligned.jpg"));
       if (file_exists(aligned)) path = aligned;
     }
     Record r{path, {}};
@@ -202,7 +210,7 @@ std::vector<FacePair> read_lfw_pairs(const std::string& pairs_file, const std::s
   auto image = [&](const std::string& name, int number) {
     char digits[16];
     std::snprintf(digits, sizeof(digits), "%04d", number);
-    return join_path(join_path(images_root, name), name + "_" + digits + ".jpg");
+    return jpg_or_png(join_path(join_path(images_root, name), name + "_" + digits + ".jpg"));
   };
   std::vector<FacePair> pairs;
   int per_fold = 0;
