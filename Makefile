@@ -59,16 +59,5 @@ check-full: build
 	/usr/bin/python3 tests/reference/make_model_fixtures.py --full $(CHECK_FULL_DIR) --variant $(CHECK_FULL_VARIANT)
 	$(BUILD)/check_full $(CHECK_FULL_DIR) $(CHECK_FULL_VARIANT)
 
-# The whole model at full Faceptor-Base size vs the PyTorch reference (a few minutes; needs
-# python3-torch; not part of `make test`): the script writes a ViT-B size random checkpoint, inputs
-# and float64 reference outputs into CHECK_FULL_DIR; check_full converts the checkpoint with our
-# converter, runs it and prints max|diff| / max|ref| per tensor (must be <= 1e-4).
-# CHECK_FULL_VARIANT=stage2 or all_levels checks the other decoders.
-CHECK_FULL_DIR ?= $(BUILD)/check-full
-CHECK_FULL_VARIANT ?= stage1
-check-full: build
-	/usr/bin/python3 tests/reference/make_model_fixtures.py --full $(CHECK_FULL_DIR) --variant $(CHECK_FULL_VARIANT)
-	$(BUILD)/check_full $(CHECK_FULL_DIR) $(CHECK_FULL_VARIANT)
-
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
