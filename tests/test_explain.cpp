@@ -140,7 +140,7 @@ TEST_CASE("layer_attention_profile on the tiny models' cross-attention (stage 1,
     const int level = r.memory_levels.front();
     std::vector<float> one = query_attention_maps(last, r.memory_levels, 7, 0, level).to_vector();
     const double level_mass = std::accumulate(one.begin(), one.end(), 0.0) / static_cast<double>(maps.size(0));
-    LayerProfile p = layer_attention_profile({last}, r.memory_levels);
+    LayerProfile p = layer_attention_profile({last.narrow(0, 0, 1)}, r.memory_levels);  // batch item 0
     const size_t column = std::find(p.levels.begin(), p.levels.end(), level) - p.levels.begin();
     CHECK(level_mass == doctest::Approx(p.shares[0][column]).epsilon(1e-5));
   }
@@ -223,16 +223,19 @@ TEST_CASE("bitmap font: known glyph pixels, sizes, drawing") {
   for (int c = 0; c < 5; ++c) CHECK(glyph_pixel('A', c, 3));
   CHECK(glyph_pixel('A', 0, 6));
   CHECK(!glyph_pixel('A', 2, 6));
-  // '.' is a 2x2 block at the bottom; ' ' is empty; non-ASCII draws as '?'.
+  // '.' is a 2x2 block on the baseline; 'g' reaches into the descender row; ' ' is empty;
+  // non-ASCII draws as '?'.
+  CHECK(glyph_pixel('g', 1, 7));
+  CHECK(!glyph_pixel('a', 1, 7));
   int dot = 0, space = 0;
-  for (int r = 0; r < 7; ++r)
+  for (int r = 0; r < 8; ++r)
     for (int c = 0; c < 5; ++c) dot += glyph_pixel('.', c, r), space += glyph_pixel(' ', c, r);
   CHECK(dot == 4);
   CHECK(space == 0);
   CHECK(glyph_rows('\x80') == glyph_rows('?'));
   CHECK(bitmap_text_width("AB", 1) == 11);
   CHECK(bitmap_text_width("AB\nCDE", 2) == 34);
-  CHECK(bitmap_text_height("AB\nCDE", 1) == 15);
+  CHECK(bitmap_text_height("AB\nCDE", 1) == 17);
 
   // 'I' at scale 2: its top bar .###. is three font pixels -> six image pixels per row.
   Image img(20, 20, {0, 0, 0});
@@ -250,7 +253,7 @@ TEST_CASE("bitmap font: known glyph pixels, sizes, drawing") {
   draw_bitmap_text(boxed, 1, 1, "..", {255, 0, 0}, 1, Rgb{0, 0, 255});
   CHECK(boxed.rgb(0, 0) == Rgb{0, 0, 255});
   CHECK(boxed.rgb(6, 2) == Rgb{255, 0, 0});
-  CHECK(boxed.rgb(9, 11) == Rgb{9, 9, 9});
+  CHECK(boxed.rgb(11, 11) == Rgb{9, 9, 9});
   draw_bitmap_text(boxed, 10, 10, "WWW", {1, 2, 3}, 3);  // must not write outside
   CHECK_THROWS_WITH_AS(draw_bitmap_text(img, 0, 0, "x", {1, 1, 1}, 0), doctest::Contains("scale 0"), Error);
 }
@@ -307,7 +310,9 @@ TEST_CASE("explain on a tiny stage-2 model: profiles, passes and figures") {
   Image grid = viz::query_attention_grid(e, e.tasks[0], last, 32);
   CHECK(grid.width >= 32);
   Image pca = viz::encoder_pca_grid(e.passes[1], 32);
-  CHECK(pca.width == 6 + 4 * (32 + 6));  // the input and 3 encoder layers in one row
+  // The input and 3 encoder layers in one row of tiles under a two-line title (wider than the row).
+  CHECK(pca.width >= 6 + 4 * (32 + 6));
+  CHECK(pca.height == (2 * viz::kCellHeight - 1 + 12) + 6 + (viz::kCellHeight + 3 + 32 + 6));
   CHECK_THROWS_WITH_AS(viz::query_attention_grid(e, e.tasks[0], e.decoder_layers, 32),
                        doctest::Contains("decoder layer"), Error);
   ExplainOptions recognition_only;

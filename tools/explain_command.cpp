@@ -93,8 +93,8 @@ ordered_json shares_json(const std::vector<int>& levels, const std::vector<doubl
   return out;
 }
 
-ordered_json task_json(const TaskExplanation& t, const ExplainPass& pass, const std::string& chart,
-                       const std::string& maps) {
+ordered_json task_json(const TaskExplanation& t, const ExplainPass& pass, const ordered_json& chart,
+                       const ordered_json& maps) {
   ordered_json j;
   j["kind"] = task_kind_name(t.spec->kind);
   j["input_size"] = pass.input_size;

@@ -1,7 +1,8 @@
-// A built-in 5x7 bitmap font for the labels of the study figures (faceptor explain): printable
-// ASCII (32..126), one constant table of glyph rows, no font files, no vector rasteriser. Each
-// character takes a 6x8 cell (one column and one row of spacing), each font pixel is drawn as a
-// scale x scale block, so text is crisp at any integer size and exactly reproducible in tests.
+// A built-in 5x7 bitmap font (plus a descender row, so 5x8 glyphs) for the labels of the study
+// figures (faceptor explain): printable ASCII (32..126), one constant table of glyph rows, no font
+// files, no vector rasteriser. Each character takes a 6x9 cell (one column and one row of
+// spacing), each font pixel is drawn as a scale x scale block, so text is crisp at any integer
+// size and exactly reproducible in tests.
 //
 //   draw_bitmap_text(image, 4, 4, "layer 11", {255, 255, 255}, 2, Rgb{0, 0, 0});
 //   int w = bitmap_text_width("layer 11", 2);   // 8 characters * 6 * 2 = 96 pixels
@@ -18,12 +19,12 @@
 
 namespace fc::viz {
 
-inline constexpr int kGlyphWidth = 5, kGlyphHeight = 7;
-inline constexpr int kCellWidth = 6, kCellHeight = 8;  // glyph plus one pixel of spacing
+inline constexpr int kGlyphWidth = 5, kGlyphHeight = 8;  // row 7 holds only descenders
+inline constexpr int kCellWidth = 6, kCellHeight = 9;    // glyph plus one pixel of spacing
 
 // The rows of `c`'s glyph, top first; bit 4 of each row is the leftmost pixel.
 const std::array<uint8_t, kGlyphHeight>& glyph_rows(char c);
-// Whether font pixel (column, row) of `c` is set (column 0..4, row 0..6).
+// Whether font pixel (column, row) of `c` is set (column 0..4, row 0..7).
 bool glyph_pixel(char c, int column, int row);
 
 // (x, y) is the top-left corner of the first cell. A background box with a one-font-pixel margin

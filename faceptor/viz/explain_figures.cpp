@@ -77,8 +77,8 @@ Image query_attention_grid(const Explanation& explanation, const TaskExplanation
     blend_image(panel, heat_overlay_tile(maps.select(0, q), tile), 0.6f);
     tiles.push_back({std::move(panel), q < static_cast<int64_t>(labels.size()) ? labels[q] : std::to_string(q)});
   }
-  const std::string title = task.spec->name + ": cross-attention of each query, decoder layer " +
-                            std::to_string(decoder_layer) + ", summed over encoder layers (own scale per tile)";
+  const std::string title = task.spec->name + ": cross-attention of each query over the face\ndecoder layer " +
+                            std::to_string(decoder_layer) + ", summed over encoder layers, own scale per tile";
   return render_tile_grid(tiles, grid_columns(tiles.size()), title);
 }
 
@@ -90,7 +90,7 @@ Image encoder_pca_grid(const ExplainPass& pass, int tile) {
     tiles.push_back({resize_nearest(feature_pca_image(tokens, pass.encoder.grid), tile, tile),
                      "layer " + std::to_string(layer)});
   }
-  const std::string title = "encoder layers at " + std::to_string(pass.input_size) + ": first 3 principal components of the " +
+  const std::string title = "encoder layers at " + std::to_string(pass.input_size) + "\nfirst 3 principal components of the " +
                             std::to_string(pass.encoder.grid) + "x" + std::to_string(pass.encoder.grid) +
                             " patch tokens as RGB";
   return render_tile_grid(tiles, std::min<int>(7, static_cast<int>(tiles.size())), title);

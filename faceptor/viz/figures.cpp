@@ -79,10 +79,12 @@ Image render_heat_map_chart(const HeatMapChart& chart) {
   const int grid_y = pad + (chart.title.empty() ? 0 : bitmap_text_height(chart.title, title_scale) + pad);
   const int grid_w = columns * chart.cell_width, grid_h = rows * chart.cell_height;
   const int bar_x = grid_x + grid_w + 2 * pad;
-  const int width = std::max(bar_x + bar_width + pad / 2 + tick_width + pad,
+  const int width = std::max(bar_x + bar_width + pad + tick_width + pad,
                              pad + bitmap_text_width(chart.title, title_scale) + pad);
   const int axis_y = grid_y + grid_h + pad / 2 + column_label_height + pad / 2;
-  const int height = axis_y + (chart.column_axis.empty() ? 0 : kCellHeight + pad / 2) + pad;
+  // A vertical row-axis title longer than the grid (a chart of few rows) hangs below it.
+  const int height = std::max(axis_y + (chart.column_axis.empty() ? 0 : kCellHeight + pad / 2) + pad,
+                              grid_y + bitmap_text_width(chart.row_axis) + pad);
   Image out(height, std::max(width, grid_x + bitmap_text_width(chart.column_axis) + pad), kWhite);
 
   if (!chart.title.empty()) draw_bitmap_text(out, pad, pad, chart.title, kBlack, title_scale);
@@ -126,7 +128,7 @@ Image render_heat_map_chart(const HeatMapChart& chart) {
   for (int i = 0; i < 3; ++i) {
     const int mark_y = i == 0 ? grid_y : i == 1 ? grid_y + grid_h / 2 : grid_y + grid_h - 1;
     fill(out, bar_x + bar_width, mark_y, bar_x + bar_width + 3, mark_y + 1, kBlack);
-    draw_bitmap_text(out, bar_x + bar_width + pad / 2, tick_ys[i], ticks[i], kBlack);
+    draw_bitmap_text(out, bar_x + bar_width + pad - 2, tick_ys[i], ticks[i], kBlack);
   }
   return out;
 }
