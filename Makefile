@@ -42,7 +42,14 @@ demo: build
 	$(BUILD)/faceptor info $(DEMO_DIR)/tiny_random.safetensors
 	$(BUILD)/faceptor analyze examples/astronaut.png examples/grace_hopper_512x512.jpg examples/synth_face_128.png \
 	    --weights $(DEMO_DIR)/tiny_random.safetensors --json $(DEMO_DIR)/ --overlay $(DEMO_DIR)/
+	$(BUILD)/faceptor explain examples/astronaut.png --weights $(DEMO_DIR)/tiny_random.safetensors --task all \
+	    --out $(DEMO_DIR)/explain
+	$(BUILD)/faceptor convert tests/fixtures/model/stage2.pth.tar $(DEMO_DIR)/tiny_random_stage2.safetensors \
+	    --encoder-heads 3 --decoder-heads 2 --new-levels 0,1
+	$(BUILD)/faceptor explain examples/astronaut.png --weights $(DEMO_DIR)/tiny_random_stage2.safetensors --task all \
+	    --out $(DEMO_DIR)/explain_stage2
 	@echo "demo: JSON and overlay PNGs in $(DEMO_DIR)/ (random-weight test model: a pipeline check, not predictions)"
+	@echo "demo: faceptor explain pictures in $(DEMO_DIR)/explain/ (stage 1) and $(DEMO_DIR)/explain_stage2/ (Layer-Attention)"
 
 # Regenerates tests/fixtures/*.fxt from PyTorch (needs Debian's python3-torch; tests never do).
 fixtures:

@@ -13,6 +13,7 @@
 #include "tools/analysis_report.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/face_region_args.h"
 #include "tools/overlay.h"
 #include "tools/staged_outputs.h"
 #include "weights/npy.h"
@@ -25,7 +26,8 @@ using namespace faceptor;
 
 namespace {
 
-const std::vector<OptionSpec> kOptions = {
+std::vector<OptionSpec> analyze_options() {
+  std::vector<OptionSpec> specs = {
     {"weights", "W", "model file (.safetensors, from `faceptor convert`); required"},
     {"tasks", "LIST", "comma-separated task kinds (recognition, age, attributes, expression,\n"
                       "parsing, landmarks), exact task names, or all (default: all)"},
@@ -34,16 +36,15 @@ const std::vector<OptionSpec> kOptions = {
     {"dump", "DIR", "write .npy files to DIR/<stem>/: model inputs, every encoder layer's\n"
                     "feature map, every task's raw head output, parsing labels and\n"
                     "probabilities, landmark points"},
-    {"points", "x1,y1,...,x5,y5", "five face points in pixels: left eye, right eye, nose tip,\n"
-                                  "left mouth corner, right mouth corner (as seen in the picture)"},
-    {"box", "x0,y0,x1,y1", "face box in pixels: columns x0..x1-1, rows y0..y1-1 (0,0,W,H is\n"
-                           "the whole picture)"},
-    {"box-scale", "S", "zoom of the dense (512) crop about the box centre; 0.8 is the official\n"
-                       "landmark-test setting (default 1)"},
-    {"input-npy", "X.npy", "analyse a preprocessed (1, 3, S, S) float tensor instead of pictures;\n"
-                           "its size S picks the tasks, coordinates are in its pixels"},
-    {"threads", "N", "OpenMP threads (default: all cores)"},
-};
+  };
+  append_face_region_options(specs);
+  specs.push_back({"input-npy", "X.npy", "analyse a preprocessed (1, 3, S, S) float tensor instead of pictures;\n"
+                                         "its size S picks the tasks, coordinates are in its pixels"});
+  specs.push_back({"threads", "N", "OpenMP threads (default: all cores)"});
+  return specs;
+}
+
+const std::vector<OptionSpec> kOptions = analyze_options();
 
 constexpr const char* kUsage =
     "usage: faceptor analyze IMAGE... --weights W [options]\n"
@@ -81,24 +82,6 @@ std::string output_path(const std::string& given, const std::string& stem, const
   if (!several) return given;
   const fs::path p(given);
   return (p.parent_path() / (p.stem().string() + "." + stem + p.extension().string())).string();
-}
-
-FaceRegion parse_region(const ParsedArgs& args) {
-  FaceRegion region;
-  if (args.has("points") && args.has("box")) throw UsageError("faceptor analyze: give --points or --box, not both");
-  if (auto text = args.value("points")) {
-    std::vector<double> v = parse_doubles("--points", *text, 10);
-    std::array<Point2, 5> points;
-    for (int i = 0; i < 5; ++i) points[i] = {v[2 * i], v[2 * i + 1]};
-    region.points = points;
-  }
-  if (auto text = args.value("box")) {
-    std::vector<double> v = parse_doubles("--box", *text, 4);
-    if (!(v[2] > v[0] && v[3] > v[1])) throw UsageError("--box: '" + *text + "' needs x1 > x0 and y1 > y0");
-    // Pixel-edge coordinates -> boundary coordinates (pixel centres at integers, warp.h).
-    region.box = Box{v[0] - 0.5, v[1] - 0.5, v[2] - 0.5, v[3] - 0.5};
-  }
-  return region;
 }
 
 void write_dump(const std::string& dir, const Analysis& analysis) {
@@ -144,11 +127,9 @@ int analyze_command(const std::vector<std::string>& argv) {
     throw UsageError("faceptor analyze: --points/--box do not apply to a preprocessed --input-npy tensor");
   if (auto t = args.value("threads")) omp_set_num_threads(parse_int("--threads", *t, 1, 4096));
   AnalyzeOptions options;
-  options.region = parse_region(args);
-  if (auto s = args.value("box-scale")) {
-    options.box_scale = parse_double("--box-scale", *s);
-    if (options.box_scale <= 0) throw UsageError("--box-scale: " + *s + " must be positive");
-  }
+  const FaceRegionArgs region = parse_face_region_args(args);
+  options.region = region.region;
+  options.box_scale = region.box_scale;
   const std::vector<std::string> task_words = split_list(args.value("tasks").value_or("all"));
   if (task_words.empty()) throw UsageError("--tasks: empty list");
 

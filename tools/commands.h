@@ -11,6 +11,7 @@ namespace fc::tools {
 int analyze_command(const std::vector<std::string>& args);
 int convert_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);
+int explain_command(const std::vector<std::string>& args);
 int info_command(const std::vector<std::string>& args);
 
 }  // namespace fc::tools
