@@ -80,7 +80,7 @@ std::vector<int> NaiveConfig::default_levels(NaiveHeadType type, int layers) {
   if (type == NaiveHeadType::recognition) return {layers - 1};
   if (layers == 12) return type == NaiveHeadType::attribute ? std::vector<int>{5, 7, 9, 11} : std::vector<int>{3, 5, 7, 11};
   std::vector<int> levels;
-  for (int l = std::max(0, layers - 4); l < layers; ++l) levels.push_back(l);
+  for (int i = 0; i < 4; ++i) levels.push_back(std::max(0, layers - 4 + i));  // repeats layer 0 below 4 layers
   return levels;
 }
 

@@ -64,7 +64,8 @@ struct NaiveConfig {
 
   // One head per task-name prefix, typed by the tasks' interpreter kind, reading the official
   // layers ([11]; [5, 7, 9, 11]; [3, 5, 7, 11]) for a 12-layer encoder. Other depths take the
-  // last layer and, for 4-level heads, the last four layers: pass explicit levels for those.
+  // last layer and, for 4-level heads, the last four layers (layer 0 repeated when there are
+  // fewer): pass explicit levels for those.
   static std::vector<NaiveHeadSpec> default_heads(const std::vector<TaskSpec>& tasks, int encoder_layers);
   static std::vector<int> default_levels(NaiveHeadType type, int encoder_layers);
 };

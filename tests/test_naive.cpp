@@ -237,4 +237,8 @@ TEST_CASE("Naive Faceptor-Base builds with the released sizes") {
   }
   CHECK(uper);
   CHECK(gate);
+  FaceptorModel faceptor(ModelConfig::faceptor_base());
+  MESSAGE("parameters: Naive Faceptor-Base ", model.parameter_count(), " (encoder ", model.encoder.parameter_count(),
+          ", heads.parsing ", model.head("parsing").parameter_count(), ", heads.age ", model.head("age").parameter_count(),
+          "), Faceptor-Base ", faceptor.parameter_count());
 }
