@@ -131,7 +131,7 @@ void check_options(const AnalyzeOptions& options) {
 }
 
 // Runs the tasks (all of one input size) on `input` and interprets them in the frame.
-void run_pass(const FaceptorModel& model, Tensor input, CropWarp crop, const std::vector<std::string>& tasks,
+void run_pass(const FaceModel& model, Tensor input, CropWarp crop, const std::vector<std::string>& tasks,
               const AnalyzeOptions& options, Analysis& analysis) {
   NoGradGuard no_grad;
   PassResult result = model.run(input, tasks);
@@ -244,7 +244,7 @@ PreparedInput prepare_input(const Image& image, int input_size, bool dense, cons
   return {attribute_input(image, input_size), dense_crop_whole_image(image.height, image.width, input_size)};
 }
 
-Analysis analyze(const FaceptorModel& model, const Image& image, const AnalyzeOptions& options) {
+Analysis analyze(const FaceModel& model, const Image& image, const AnalyzeOptions& options) {
   FC_CHECK(!image.empty(), "analyze: empty image");
   check_options(options);
   std::vector<std::string> tasks = options.tasks;
@@ -266,7 +266,7 @@ Analysis analyze(const FaceptorModel& model, const Image& image, const AnalyzeOp
   return analysis;
 }
 
-Analysis analyze_input(const FaceptorModel& model, const Tensor& input, const AnalyzeOptions& options) {
+Analysis analyze_input(const FaceModel& model, const Tensor& input, const AnalyzeOptions& options) {
   FC_CHECK(input.ndim() == 4 && input.size(0) == 1 && input.size(1) == 3 && input.size(2) == input.size(3),
            "analyze: a preprocessed input must be (1, 3, S, S), got ", input.shape());
   FC_CHECK(!options.region.box && !options.region.points,

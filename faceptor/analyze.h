@@ -116,10 +116,10 @@ struct PreparedInput {
 PreparedInput prepare_input(const Image& image, int input_size, bool dense, const AnalyzeOptions& options);
 
 // Runs the requested tasks on `image`; results in the image's pixel coordinates.
-Analysis analyze(const FaceptorModel& model, const Image& image, const AnalyzeOptions& options);
+Analysis analyze(const FaceModel& model, const Image& image, const AnalyzeOptions& options);
 // Runs the requested tasks of the input's size on a preprocessed tensor (1, 3, S, S): the frame
 // is the tensor itself (landmarks and parsing in its pixels). options.region must be empty.
-Analysis analyze_input(const FaceptorModel& model, const Tensor& input, const AnalyzeOptions& options);
+Analysis analyze_input(const FaceModel& model, const Tensor& input, const AnalyzeOptions& options);
 
 // The per-kind rule from raw head output (1, ...) to a TaskOutput in frame coordinates, given
 // the crop the pass used. Exposed for tests and for callers running the model themselves.

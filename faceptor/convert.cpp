@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "faceptor/model.h"
 #include "faceptor/model_io.h"
+#include "faceptor/naive/model.h"
 #include "weights/safetensors.h"
 #include "weights/torch_checkpoint.h"
 
@@ -113,6 +114,91 @@ ModelConfig infer_config(const std::map<std::string, Tensor>& t, bool faceptor, 
   return c;
 }
 
+// The official tasks of one kind (name prefix), in official order, whose output counts sum to
+// `channels`: the channel split of a dense head, whose checkpoint names no task.
+std::vector<std::string> dense_tasks_for(const std::string& head, int64_t channels, const std::string& source) {
+  std::vector<TaskSpec> candidates;
+  for (const TaskSpec& t : faceptor_full_tasks())
+    if (t.name.substr(0, t.name.find('_')) == head) candidates.push_back(t);
+  std::vector<std::vector<std::string>> matches;
+  for (uint32_t mask = 1; mask < (1u << candidates.size()); ++mask) {
+    int64_t sum = 0;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < candidates.size(); ++i)
+      if (mask & (1u << i)) {
+        sum += candidates[i].queries;
+        names.push_back(candidates[i].name);
+      }
+    if (sum == channels) matches.push_back(names);
+  }
+  FC_CHECK(matches.size() == 1, source, ": naive dense head '", head, "' has ", channels, " output channels, which ",
+           matches.empty() ? "no" : "more than one", " set of official '", head,
+           "' tasks adds up to; convert with a config that describes it");
+  return matches[0];
+}
+
+// Naive Faceptor: heads.<name>.* in checkpoint order; each head's type from its tensor names.
+void infer_naive_heads(ModelConfig& c, const std::map<std::string, Tensor>& t, const std::vector<std::string>& order,
+                       const ConvertOptions& options, const std::string& source) {
+  c.architecture = kArchitectureNaive;
+  c.tasks.clear();
+  const int layers = c.encoder.layers;
+  const std::vector<int> attribute_levels =
+      options.naive_attribute_levels.value_or(NaiveConfig::default_levels(NaiveHeadType::attribute, layers));
+  const std::vector<int> dense_levels =
+      options.naive_dense_levels.value_or(NaiveConfig::default_levels(NaiveHeadType::dense, layers));
+  for (const std::string& name : order) {
+    const std::string p = "heads." + name + ".";
+    NaiveHeadSpec h;
+    h.name = name;
+    if (t.count(p + "channel_attention.mlp.1.weight")) {
+      h.type = NaiveHeadType::attribute;
+      h.levels = attribute_levels;
+      const Tensor& f0 = require(t, p + "feature.0.weight", source);
+      c.naive.attribute_channels = static_cast<int>(f0.size(0));
+      c.naive.attribute_kernel = static_cast<int>(require(t, p + "conv.0.weight", source).size(2));
+      c.naive.gate_reduction =
+          static_cast<int>(f0.size(0) / t.at(p + "channel_attention.mlp.1.weight").size(0));
+      for (const auto& [n, tensor] : t) {
+        if (!starts_with(n, p + "fcs.") || !ends_with(n, ".weight")) continue;
+        const std::string task = n.substr(p.size() + 4, n.size() - p.size() - 4 - 7);
+        const TaskSpec* known = find_official_task(task);
+        FC_CHECK(known != nullptr, source, ": task '", task, "' is not an official Faceptor task");
+        TaskSpec spec = *known;
+        spec.queries = static_cast<int>(tensor.size(0));
+        if (!spec.labels.empty() && static_cast<int>(spec.labels.size()) != spec.queries) spec.labels.clear();
+        h.tasks.push_back(task);
+        c.tasks.push_back(spec);
+      }
+    } else if (t.count(p + "fpns.0.0.weight")) {
+      h.type = NaiveHeadType::dense;
+      h.levels = dense_levels;
+      c.naive.dense_channels = static_cast<int>(require(t, p + "head.fpn_bottleneck.conv.weight", source).size(0));
+      const int scales = count_indexed(t, p + "head.psp_modules.");
+      FC_CHECK(scales == 4, source, ": naive dense head '", name, "' has ", scales,
+               " pyramid pooling branches; only the released (1, 2, 3, 6) is known");
+      h.tasks = dense_tasks_for(name, require(t, p + "head.conv_seg.weight", source).size(0), source);
+      for (const std::string& task : h.tasks) c.tasks.push_back(*find_official_task(task));
+    } else if (t.count(p + "head.3.weight")) {
+      h.type = NaiveHeadType::recognition;
+      h.levels = {layers - 1};
+      c.embedding_dim = static_cast<int>(t.at(p + "head.3.weight").size(0));
+      const TaskSpec* recog = nullptr;
+      for (const TaskSpec& task : faceptor_full_tasks())
+        if (task.interpreter == InterpreterKind::feature && task.name.substr(0, task.name.find('_')) == name)
+          recog = find_official_task(task.name);
+      FC_CHECK(recog != nullptr, source, ": naive recognition head '", name, "' matches no official task");
+      h.tasks = {recog->name};
+      c.tasks.push_back(*recog);
+    } else {
+      throw Error(str_cat(source, ": naive head '", name, "' is neither a recognition, attribute nor dense head"));
+    }
+    c.naive.heads.push_back(h);
+  }
+  std::sort(c.tasks.begin(), c.tasks.end(),
+            [](const TaskSpec& a, const TaskSpec& b) { return official_rank(a.name) < official_rank(b.name); });
+}
+
 bool same_values(const Tensor& a, const Tensor& b) { return a.shape() == b.shape() && a.to_vector() == b.to_vector(); }
 
 }  // namespace
@@ -126,6 +212,7 @@ ConvertedModel convert_state(const std::string& path, const ConvertOptions& opti
   std::map<std::string, Tensor> renamed;
   std::vector<std::pair<std::string, Tensor>> losses;
   bool faceptor = false, farl = false;
+  std::vector<std::string> naive_heads;  // heads_module.heads.<name>, in checkpoint order
   for (const auto& [raw_name, record] : named) {
     std::string name = starts_with(raw_name, "module.") ? raw_name.substr(7) : raw_name;
     auto drop = [&](const std::string& why) { out.dropped.push_back(name + ": " + why); };
@@ -142,6 +229,10 @@ ConvertedModel convert_state(const std::string& path, const ConvertOptions& opti
       ours = "encoder." + name.substr(7);
     } else if (starts_with(name, "heads_module.decoder.")) {
       ours = "decoder." + name.substr(21);
+    } else if (starts_with(name, "heads_module.heads.")) {
+      ours = "heads." + name.substr(19);
+      const std::string head = ours.substr(6, ours.find('.', 6) - 6);
+      if (std::find(naive_heads.begin(), naive_heads.end(), head) == naive_heads.end()) naive_heads.push_back(head);
     } else if (starts_with(name, "heads_module.interpreters.")) {
       ours = "interpreters." + name.substr(26);
     } else if (starts_with(name, "losses_module.losses.")) {
@@ -158,7 +249,7 @@ ConvertedModel convert_state(const std::string& path, const ConvertOptions& opti
     }
     renamed[ours] = record->to_float();
   }
-  FC_CHECK(faceptor || farl, path, ": no 'backbone_module.visual.*' or 'visual.*' tensors; not a Faceptor or FaRL "
+  FC_CHECK(faceptor || farl, path, ": no 'backbone_module.visual.*' or 'visual.*' tensors; not a Faceptor, Naive Faceptor or FaRL "
                                    "checkpoint (first tensor: '", named.front().first, "')");
   // The pixel decoder's Norm2d registers its weight twice (mask_map.1.weight and .ln.weight).
   for (const char* p : {"weight", "bias"}) {
@@ -172,14 +263,18 @@ ConvertedModel convert_state(const std::string& path, const ConvertOptions& opti
     renamed.erase(it);
   }
 
-  out.source_kind = faceptor ? "faceptor" : "farl";
-  out.config = infer_config(renamed, faceptor, options, path);
+  const bool naive = faceptor && !naive_heads.empty();
+  out.source_kind = naive ? kArchitectureNaive : faceptor ? "faceptor" : "farl";
+  out.config = infer_config(renamed, faceptor && !naive, options, path);
+  if (naive) infer_naive_heads(out.config, renamed, naive_heads, options, path);
   out.config.validate(path);
-  FaceptorModel model(out.config);
-  LoadReport report = model.load_state(renamed);
+  std::unique_ptr<FaceModel> model;
+  if (naive) model = std::make_unique<naive::NaiveFaceptorModel>(out.config);
+  else model = std::make_unique<FaceptorModel>(out.config);
+  LoadReport report = model->load_state(renamed);
   FC_CHECK(report.ok(), path, ": the tensors do not match the model they describe:\n", report.summary());
-  for (auto& [name, slot] : model.named_parameters()) out.tensors.emplace_back(name, renamed.at(name));
-  for (auto& [name, slot] : model.named_buffers()) out.tensors.emplace_back(name, renamed.at(name));
+  for (auto& [name, slot] : model->named_parameters()) out.tensors.emplace_back(name, renamed.at(name));
+  for (auto& [name, slot] : model->named_buffers()) out.tensors.emplace_back(name, renamed.at(name));
   for (auto& l : losses) out.tensors.push_back(l);
   return out;
 }

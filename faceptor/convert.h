@@ -4,9 +4,13 @@
 //  - Faceptor checkpoints: {"state_dict": {"module.backbone_module.visual.*", "module.heads_module.
 //    decoder.*", "module.heads_module.interpreters.*", "module.losses_module.*"}}: Base, Full and
 //    Layer-Attention (stage-2) variants, told apart by their tensor names and shapes;
+//  - Naive Faceptor checkpoints: {"state_dict": {"module.backbone_module.visual.*",
+//    "module.heads_module.heads.<kind>.*"}}: the encoder plus standardized heads (recognition,
+//    attribute, dense), told apart by their tensor names; written with architecture naive_faceptor;
 //  - FaRL checkpoints: {"state_dict": {"visual.*", text tower...}}: an encoder-only model.
 // Renaming: "module." dropped; "backbone_module.visual." / "visual." -> "encoder.",
 // "heads_module.decoder." -> "decoder.", "heads_module.interpreters." -> "interpreters.",
+// "heads_module.heads." -> "heads.",
 // "losses_module.losses." -> "losses." (training-only; kept only when asked).
 //
 //   ConvertOptions opts;
@@ -32,6 +36,10 @@ struct ConvertOptions {
   // Which encoder layers the input projections read. Defaults: one projection -> the last layer;
   // one per layer -> all; five new projections over 12 layers -> [1, 3, 5, 7, 9] (stage 2).
   std::optional<std::vector<int>> levels, new_levels;
+  // Naive Faceptor: which encoder layers the attribute and dense heads read (not recoverable from
+  // shapes). Defaults: the released yaml's [5, 7, 9, 11] and [3, 5, 7, 11] for 12 layers, else
+  // the last four layers. The recognition head reads the last layer.
+  std::optional<std::vector<int>> naive_attribute_levels, naive_dense_levels;
   bool keep_training_tensors = false;  // losses.* (e.g. the CosFace class matrix, ~190 MB)
   std::function<void(size_t done, size_t total)> progress;  // while writing
 };
@@ -40,7 +48,7 @@ struct ConvertedModel {
   ModelConfig config;
   std::vector<std::pair<std::string, Tensor>> tensors;  // our names, model order then losses.*
   std::vector<std::string> dropped;                     // "name: why", for the report
-  std::string source_kind;                              // "faceptor" or "farl"
+  std::string source_kind;                              // "faceptor", "naive_faceptor" or "farl"
 };
 
 // Reads and renames in memory (tensors stay zero-copy views of the mapped checkpoint) and checks

@@ -22,7 +22,11 @@ FeatureInterpreter::FeatureInterpreter(int width, int embedding_dim)
 
 Tensor FeatureInterpreter::forward(const EncoderOutput& encoder) const {
   const int last = static_cast<int>(encoder.tokens.size()) - 1;
-  Tensor pooled = mean(norm.forward(encoder.patch_tokens(last)), {1});  // (B, C)
+  return embed(encoder.patch_tokens(last));
+}
+
+Tensor FeatureInterpreter::embed(const Tensor& patch_tokens) const {
+  Tensor pooled = mean(norm.forward(patch_tokens), {1});  // (B, C)
   return head_3.forward(head_2.forward(head_1.forward(head_0.forward(pooled))));
 }
 

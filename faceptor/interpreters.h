@@ -23,6 +23,9 @@ class FeatureInterpreter : public Module {
  public:
   FeatureInterpreter(int width, int embedding_dim);
   Tensor forward(const EncoderOutput& encoder) const;  // -> (B, embedding_dim)
+  // patch_tokens (B, N, C) of any layer -> (B, embedding_dim); Naive Faceptor's RecognitionHead
+  // is this module reading the layer its `indices` name.
+  Tensor embed(const Tensor& patch_tokens) const;
   LayerNorm norm;
   Linear head_0;
   BatchNorm head_1;

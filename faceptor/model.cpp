@@ -6,9 +6,8 @@
 
 namespace fc::faceptor {
 
-FaceptorModel::FaceptorModel(ModelConfig c) : config(std::move(c)), encoder(config.encoder) {
-  config.validate("model config");
-  register_module("encoder", &encoder);
+FaceptorModel::FaceptorModel(ModelConfig c) : FaceModel(std::move(c)) {
+  FC_CHECK(!config.is_naive(), "FaceptorModel: the config describes a Naive Faceptor model (use naive::NaiveFaceptorModel)");
   bool any_feature = false, any_value = false, any_map = false;
   for (const TaskSpec& t : config.tasks) {
     any_feature |= t.interpreter == InterpreterKind::feature;
@@ -34,25 +33,8 @@ FaceptorModel::FaceptorModel(ModelConfig c) : config(std::move(c)), encoder(conf
   }
 }
 
-std::vector<std::string> FaceptorModel::tasks_for_size(int input_size) const {
-  std::vector<std::string> out;
-  for (const TaskSpec& t : config.tasks)
-    if (t.input_size == input_size) out.push_back(t.name);
-  return out;
-}
-
 PassResult FaceptorModel::run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options) const {
-  FC_CHECK(input.ndim() == 4 && input.size(2) == input.size(3), "FaceptorModel::run: input ", input.shape(),
-           " must be (B, 3, H, H)");
-  const int size = static_cast<int>(input.size(2));
-  if (tasks.empty()) tasks = tasks_for_size(size);
-  FC_CHECK(!tasks.empty(), "FaceptorModel::run: the model has no task for ", size, "x", size, " inputs");
-  for (const std::string& name : tasks) {
-    const TaskSpec* spec = config.find_task(name);
-    FC_CHECK(spec != nullptr, "FaceptorModel::run: unknown task '", name, "'");
-    FC_CHECK(spec->input_size == size, "FaceptorModel::run: task ", name, " takes ", spec->input_size, "x",
-             spec->input_size, " inputs, got ", input.shape());
-  }
+  tasks = check_run_request(input, std::move(tasks), "FaceptorModel::run");
 
   PassResult result;
   result.encoder = encoder.forward(input);

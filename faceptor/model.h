@@ -19,42 +19,18 @@
 #include "faceptor/config.h"
 #include "faceptor/decoder.h"
 #include "faceptor/encoder.h"
+#include "faceptor/face_model.h"
 #include "faceptor/interpreters.h"
 
 namespace fc::faceptor {
 
-struct RunOptions {
-  bool keep_attention = false;  // per-layer cross-attention (B, Q, M) for each decoder task
-};
-
-struct TaskResult {
-  const TaskSpec* spec = nullptr;
-  // Raw head output: recognition (B, E) embedding; value tasks (B, Q) logits; map tasks
-  // (B, Q, 4S, 4S) logits (parsing classes or landmark heatmaps).
-  Tensor raw;
-  Tensor decoder_output;                // (B, Q, h); undefined for recognition
-  std::vector<Tensor> cross_attention;  // per decoder layer, with keep_attention
-};
-
-struct PassResult {
-  EncoderOutput encoder;
-  std::vector<int> memory_levels;  // encoder layer of each S*S block of decoder memory
-  std::map<std::string, TaskResult> tasks;
-};
-
-class FaceptorModel : public Module {
+class FaceptorModel : public FaceModel {
  public:
   explicit FaceptorModel(ModelConfig config);
 
   // One encoder pass over `input` (B, 3, S*patch, S*patch) and the listed tasks (all of them
   // must take this input size; an empty list means every task of that size).
-  PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const;
-
-  // The task names of the model that take `input_size` inputs, in config order.
-  std::vector<std::string> tasks_for_size(int input_size) const;
-
-  ModelConfig config;
-  FarlEncoder encoder;
+  PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const override;
   std::unique_ptr<FaceptorDecoder> decoder;  // null when the model has only recognition
   std::unique_ptr<FeatureInterpreter> feature_interpreter;  // "interpreters.feature_v2"
   std::unique_ptr<ValueInterpreter> value_interpreter;      // "interpreters.value"

@@ -1,6 +1,7 @@
 #include "faceptor/model_io.h"
 
 #include "core/error.h"
+#include "faceptor/naive/model.h"
 #include "weights/safetensors.h"
 
 namespace fc::faceptor {
@@ -17,15 +18,35 @@ ModelConfig config_of(const SafetensorsFile& file, const std::string& path) {
 
 ModelConfig read_model_config(const std::string& path) { return config_of(SafetensorsFile::open(path), path); }
 
-std::unique_ptr<FaceptorModel> load_model(const std::string& path) {
-  SafetensorsFile file = SafetensorsFile::open(path);
-  auto model = std::make_unique<FaceptorModel>(config_of(file, path));
+namespace {
+
+void load_weights(FaceModel& model, const SafetensorsFile& file, const std::string& path) {
   std::map<std::string, Tensor> tensors;
   for (const std::string& name : file.names())
     if (name.rfind("losses.", 0) != 0) tensors[name] = file.get(name);
-  LoadReport report = model->load_state(tensors);
+  LoadReport report = model.load_state(tensors);
   FC_CHECK(report.ok(), path, ": weights do not match the model its config describes:\n", report.summary());
-  model->eval();
+  model.eval();
+}
+
+}  // namespace
+
+std::unique_ptr<FaceptorModel> load_model(const std::string& path) {
+  SafetensorsFile file = SafetensorsFile::open(path);
+  ModelConfig config = config_of(file, path);
+  FC_CHECK(!config.is_naive(), path, ": a Naive Faceptor model; load it with load_face_model");
+  auto model = std::make_unique<FaceptorModel>(std::move(config));
+  load_weights(*model, file, path);
+  return model;
+}
+
+std::unique_ptr<FaceModel> load_face_model(const std::string& path) {
+  SafetensorsFile file = SafetensorsFile::open(path);
+  ModelConfig config = config_of(file, path);
+  std::unique_ptr<FaceModel> model;
+  if (config.is_naive()) model = std::make_unique<naive::NaiveFaceptorModel>(std::move(config));
+  else model = std::make_unique<FaceptorModel>(std::move(config));
+  load_weights(*model, file, path);
   return model;
 }
 
@@ -37,7 +58,7 @@ void write_model_file(const std::string& path, const ModelConfig& config,
   write_safetensors(path, tensors, metadata, progress);
 }
 
-void save_model(FaceptorModel& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
+void save_model(FaceModel& model, const std::string& path, const std::map<std::string, std::string>& metadata) {
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (auto& [name, t] : model.named_parameters()) tensors.emplace_back(name, *t);
   for (auto& [name, t] : model.named_buffers()) tensors.emplace_back(name, *t);

@@ -271,3 +271,23 @@ TEST_CASE("faceptor: bad inputs fail clearly and leave no output behind") {
     CHECK_MESSAGE(r.out.find("usage: faceptor") != std::string::npos, cmd);
   }
 }
+
+TEST_CASE("faceptor convert / info / analyze with a Naive Faceptor checkpoint") {
+  TempDir dir;
+  const std::string model = dir.path("naive.safetensors");
+  Run c = faceptor(dir, "convert '" + fixture_path("model/naive.pth.tar") + "' '" + model + "'");
+  INFO(c.err);
+  REQUIRE(c.status == 0);
+  Run info = faceptor(dir, "info '" + model + "'");
+  INFO(info.err);
+  REQUIRE(info.status == 0);
+  for (const char* s : {"architecture: Naive Faceptor", "head affect: attribute", "storage, Naive Faceptor (this model)",
+                        "storage, Faceptor (same encoder and tasks)", "shared by every task (encoder)",
+                        "a new kind of task needs its own head"})
+    CHECK_MESSAGE(info.out.find(s) != std::string::npos, s);
+  Run a = faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
+                            "' --tasks age,expression --json '" + dir.path("json") + "'");
+  INFO(a.err);
+  CHECK(a.status == 0);
+  CHECK(a.out.find("age") != std::string::npos);
+}

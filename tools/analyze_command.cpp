@@ -166,7 +166,7 @@ int analyze_command(const std::vector<std::string>& argv) {
     }
   }
 
-  std::unique_ptr<FaceptorModel> model = load_model(*weights);
+  std::unique_ptr<FaceModel> model = load_face_model(*weights);
   std::vector<std::string> tasks;
   try {
     tasks = resolve_tasks(model->config, task_words);

@@ -67,7 +67,16 @@ std::string architecture_summary(const ModelConfig& c) {
   out << "encoder: FaRL ViT, width " << c.encoder.width << ", " << c.encoder.layers << " layers, " << c.encoder.heads
       << " heads, patch " << c.encoder.patch << ", positional grid " << c.encoder.pos_grid << "x" << c.encoder.pos_grid
       << "\n";
-  if (c.has_decoder_tasks()) {
+  if (c.is_naive()) {
+    out << "architecture: Naive Faceptor (one standardized head per task kind)\n";
+    for (const NaiveHeadSpec& h : c.naive.heads) {
+      out << "head " << h.name << ": " << naive_head_type_name(h.type) << ", layers " << list(h.levels) << ", tasks";
+      for (const std::string& t : h.tasks) out << " " << t;
+      out << "\n";
+    }
+    out << "attribute heads: " << c.naive.attribute_channels << " channels; dense heads: " << c.naive.dense_channels
+        << " channels, pool scales " << list(c.naive.pool_scales) << "\n";
+  } else if (c.has_decoder_tasks()) {
     out << "decoder: hidden " << c.decoder.hidden << ", " << c.decoder.heads << " heads, FFN " << c.decoder.ffn << ", "
         << c.decoder.layers << " layers; levels " << list(c.decoder.levels);
     if (!c.decoder.new_levels.empty()) out << " + Layer-Attention new levels " << list(c.decoder.new_levels);

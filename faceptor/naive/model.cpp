@@ -1,0 +1,81 @@
+#include "faceptor/naive/model.h"
+
+#include "core/error.h"
+
+namespace fc::faceptor::naive {
+
+NaiveFaceptorModel::NaiveFaceptorModel(ModelConfig c) : FaceModel(std::move(c)) {
+  FC_CHECK(config.is_naive(), "NaiveFaceptorModel: the config's architecture is '", config.architecture,
+           "', not '", kArchitectureNaive, "'");
+  const int width = config.encoder.width;
+  for (const NaiveHeadSpec& spec : config.naive.heads) {
+    std::vector<int> outputs;
+    for (const std::string& t : spec.tasks) outputs.push_back(config.find_task(t)->queries);
+    const std::string name = "heads." + spec.name;
+    switch (spec.type) {
+      case NaiveHeadType::recognition:
+        recognition_heads.emplace_back(spec, std::make_unique<FeatureInterpreter>(width, config.embedding_dim));
+        register_module(name, recognition_heads.back().second.get());
+        break;
+      case NaiveHeadType::attribute:
+        attribute_heads.push_back(std::make_unique<AttributeHead>(spec, outputs, width, config.naive));
+        register_module(name, attribute_heads.back().get());
+        break;
+      case NaiveHeadType::dense:
+        dense_heads.push_back(std::make_unique<DenseHead>(spec, outputs, width, config.naive));
+        register_module(name, dense_heads.back().get());
+        break;
+    }
+  }
+}
+
+Module& NaiveFaceptorModel::head(const std::string& name) {
+  for (auto& [spec, h] : recognition_heads)
+    if (spec.name == name) return *h;
+  for (auto& h : attribute_heads)
+    if (h->spec.name == name) return *h;
+  for (auto& h : dense_heads)
+    if (h->spec.name == name) return *h;
+  throw Error(str_cat("NaiveFaceptorModel: no head '", name, "'"));
+}
+
+PassResult NaiveFaceptorModel::run(const Tensor& input, std::vector<std::string> tasks,
+                                   const RunOptions& options) const {
+  tasks = check_run_request(input, std::move(tasks), "NaiveFaceptorModel::run");
+  PassResult result;
+  result.encoder = encoder.forward(input);
+  // A head serving several tasks computes its trunk once per pass; the official code reruns the
+  // whole head per task, with the same numbers (in eval mode; with dropout, one mask per pass).
+  std::map<std::string, Tensor> trunks;
+  for (const std::string& name : tasks) {
+    const NaiveHeadSpec* spec = config.naive_head_for(name);
+    TaskResult tr;
+    tr.spec = config.find_task(name);
+    switch (spec->type) {
+      case NaiveHeadType::recognition:
+        for (const auto& [s, h] : recognition_heads)
+          if (s.name == spec->name) tr.raw = h->embed(result.encoder.patch_tokens(s.levels[0]));
+        break;
+      case NaiveHeadType::attribute:
+        for (const auto& h : attribute_heads) {
+          if (h->spec.name != spec->name) continue;
+          Tensor& trunk = trunks[spec->name];
+          if (!trunk.defined()) trunk = h->features(result.encoder, options.rng);
+          tr.raw = h->task_logits(trunk, name);
+        }
+        break;
+      case NaiveHeadType::dense:
+        for (const auto& h : dense_heads) {
+          if (h->spec.name != spec->name) continue;
+          Tensor& logits = trunks[spec->name];
+          if (!logits.defined()) logits = h->forward(result.encoder, options.rng);
+          tr.raw = h->task_output(logits, name);
+        }
+        break;
+    }
+    result.tasks.emplace(name, std::move(tr));
+  }
+  return result;
+}
+
+}  // namespace fc::faceptor::naive
