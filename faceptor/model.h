@@ -36,6 +36,17 @@ struct TaskResult {
   std::vector<Tensor> cross_attention;  // per decoder layer, with keep_attention
 };
 
+// What the tasks of one encoder pass share: the decoder memory and the pixel decoder's output,
+// built by the first task that needs them and reused by the others.
+struct PassCache {
+  DecoderMemory memory;
+  Tensor pixels;  // (B, h, 4S, 4S)
+};
+
+// The batch rows [start, start + length) of every layer's tokens (views, differentiable): training
+// runs the encoder once over several tasks' images and each task's head on its own rows.
+EncoderOutput narrow_batch(const EncoderOutput& encoder, int64_t start, int64_t length);
+
 struct PassResult {
   EncoderOutput encoder;
   std::vector<int> memory_levels;  // encoder layer of each S*S block of decoder memory
@@ -49,6 +60,11 @@ class FaceptorModel : public Module {
   // One encoder pass over `input` (B, 3, S*patch, S*patch) and the listed tasks (all of them
   // must take this input size; an empty list means every task of that size).
   PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const;
+
+  // One task's decoder queries and interpreter on an encoder pass (any batch size B); run() calls
+  // it for each of its tasks, training (train/objective.h) for each task's slice of the batch.
+  TaskResult run_task(const EncoderOutput& encoder, const std::string& task, PassCache& cache,
+                      const RunOptions& options = {}) const;
 
   // The task names of the model that take `input_size` inputs, in config order.
   std::vector<std::string> tasks_for_size(int input_size) const;

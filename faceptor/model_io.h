@@ -17,7 +17,8 @@
 namespace fc::faceptor {
 
 // Throws naming the file: not safetensors, no or bad config, missing/unexpected/misshaped tensors.
-// Tensors named "losses.*" (training-only state) are ignored here. The model is in eval mode.
+// Tensors named "losses.*" and "optimizer.*" (training-only state, train/checkpoint.h) are
+// ignored here, so a training checkpoint is a model file. The model is in eval mode.
 std::unique_ptr<FaceptorModel> load_model(const std::string& path);
 ModelConfig read_model_config(const std::string& path);
 
