@@ -8,7 +8,9 @@ Base task set with all six task kinds, levels [last], a 10-class CosFace matrix)
 solver runs it (faceptor_training_reference.py): every task's batch, one encoder pass per input
 size, the seven task losses and the LossesHolder total with the stage-1 reweighting, backward,
 clip_grad_norm_(all parameters, 5), AdamW (lr x1 backbone, x10 decoder / interpreters / losses;
-weight decay 0.05 on everything). Then nine more steps on the same batch.
+weight decay 0.05 on everything). Then nine more steps on the same batch. Inputs are 32 x 32 for
+the 112 group and 64 x 64 for the 512 group (parsing labels 64 x 64, landmark heatmaps 16 x 16);
+drop path 0, the decoder's dropout is 0 as released, so the model is in train mode otherwise.
 
 Files:
   tiny.pth.tar  torch.save'd checkpoint (official names, losses_module included), float32
@@ -22,6 +24,7 @@ are our converter's (faceptor/convert.h). Running PyTorch's own float32 step nex
 what a float32 implementation can reach; the numbers are printed (see tests/test_train_step.cpp).
 """
 import copy
+import math
 import pathlib
 import sys
 
@@ -121,6 +124,33 @@ def relative_gap(a, b):
     return float((a.double() - b).abs().max()) / scale if scale > 0 else float((a.double() - b).abs().max())
 
 
+def check_points2heatmap():
+    """The vectorised target heatmaps against the p2i kernel's own loop (utility.h
+    for_each_pixel_near_point over the clamped window, p2i_max.h's gaussian_awing weight, max
+    over a zero background), for points inside, on the border of and outside the map."""
+    size, radius = 16, train.ALIGN_RADIUS
+    points = torch.tensor([[[3.2, 7.9], [0.0, 15.5], [-2.5, 4.0], [18.0, 20.0], [15.0, 0.0]]], dtype=torch.float64)
+    fast = train.points2heatmap(points, (size, size), radius)
+    pixels = points * size - 0.5
+    for i, (px, py) in enumerate(pixels[0].tolist()):
+        want = torch.zeros(size, size, dtype=torch.float64)
+        clamp = lambda v: min(max(v, 0), size - 1)  # noqa: E731
+        for x in range(clamp(math.floor(px - radius)), clamp(math.ceil(px + radius)) + 1):
+            for y in range(clamp(math.floor(py - radius)), clamp(math.ceil(py + radius)) + 1):
+                r = math.sqrt((x - px) ** 2 + (y - py) ** 2)
+                if r <= radius:
+                    want[y, x] = max(want[y, x], math.exp(-r * r * 16 / 2 / radius / radius))
+        assert torch.allclose(fast[0, i], want, atol=1e-15), f"points2heatmap point {i}"
+
+
+def check_param_groups(wrapper):
+    """solver.create_optimizer's multipliers land where the recipe says: encoder x1, rest x10."""
+    groups, info = train.official_param_groups(wrapper, LR, WEIGHT_DECAY)
+    for name, mult in info.values():
+        assert mult == (1.0 if ".backbone_module." in f".{name}" else 10.0), name
+    assert len(groups) == len(list(wrapper.parameters()))
+
+
 def gradient_scales(grads):
     """Per tensor, the scale its gradient error is measured against: max |ref| of the tensor, except
     for tensors whose exact gradient is zero (max |ref| below 1e-10 of the largest gradient: only
@@ -174,6 +204,8 @@ def main():
     cfg = ref.FaceptorConfig.tiny(levels=[2])
     ckpt = ref.FaceptorCheckpoint(cfg)
     ref.randomize(ckpt, seed=21)
+    check_points2heatmap()
+    check_param_groups(ckpt)
     torch.save({"step": 0, "state_dict": ckpt.state_dict()}, OUT / "tiny.pth.tar")
     batches = make_batches(cfg, seed=5)
     weights = train.reweight_tasks(train.STAGE1_LOSS_WEIGHTS, train.STAGE1_TYPE_WEIGHTS)

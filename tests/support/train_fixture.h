@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "faceptor/train/trainer.h"
 
 namespace fc::test {
