@@ -1,6 +1,7 @@
 // Training config parsing: every error names the file and the JSON path.
 #include <doctest/doctest.h>
 
+#include "core/error.h"
 #include "faceptor/train/train_config.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/train_fixture.h"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/error.h"
 #include "faceptor/model_io.h"
 #include "faceptor/train/trainer.h"
 #include "tests/support/temp_dir.h"
@@ -131,10 +132,10 @@ TEST_CASE("train: stage-2 trainable substrings freeze everything else") {
 
 TEST_CASE("train: every task's loss falls on synthetic faces") {
   test::TempDir dir;
-  const int64_t steps = small() ? 60 : 200;
+  const int64_t steps = small() ? 50 : 120;
   TrainConfig c = test::tiny_train_config(dir.root(), kAllTasks, steps);
   c.schedule.warmup_lr = 3e-3;
-  Trainer trainer(c, {.datasets = test::synth_datasets(16)});
+  Trainer trainer(c, {.datasets = test::synth_datasets(8)});
   std::map<std::string, std::vector<double>> history;
   for (int64_t i = 0; i < steps; ++i)
     for (auto& [task, loss] : trainer.step().task_loss) history[task].push_back(loss);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "faceptor/train/objective.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/train_fixture.h"

@@ -11,5 +11,6 @@ namespace fc::tools {
 int analyze_command(const std::vector<std::string>& args);
 int convert_command(const std::vector<std::string>& args);
 int info_command(const std::vector<std::string>& args);
+int train_command(const std::vector<std::string>& args);
 
 }  // namespace fc::tools

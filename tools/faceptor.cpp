@@ -22,7 +22,8 @@ constexpr const char* kUsage =
     "  convert IN OUT.safetensors     official Faceptor / FaRL checkpoint -> model file\n"
     "  info W                         architecture, tasks and parameter counts of a model file\n"
     "  synth --count N --out DIR      synthetic faces with labels for all six tasks, written in the\n"
-    "                                 public datasets' formats\n";
+    "                                 public datasets' formats\n"
+    "  train CONFIG.json              multi-task training from a JSON recipe (checkpoints, resume)\n";
 
 }  // namespace
 
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
   // synth parses its own arguments (faceptor/synth/dataset_writer.h) and reports its own errors.
   if (command == "synth") return fc::faceptor::synth::run_synth_command(argc - 1, argv + 1);
   args.erase(args.begin());
-  const bool known = command == "analyze" || command == "convert" || command == "info";
+  const bool known = command == "analyze" || command == "convert" || command == "info" ||
+                     command == "train";
   // Messages from the argument parser already name the command; others get it prepended.
   auto prefixed = [&](const std::string& message) {
     if (message.rfind("faceptor", 0) == 0) return message;
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "analyze") return fc::tools::analyze_command(args);
     if (command == "convert") return fc::tools::convert_command(args);
     if (command == "info") return fc::tools::info_command(args);
+    if (command == "train") return fc::tools::train_command(args);
     throw fc::tools::UsageError("unknown command '" + command + "'");
   } catch (const fc::tools::UsageError& e) {
     std::cerr << prefixed(e.what()) << "\nTry 'faceptor " << (known ? command + " " : "") << "--help'.\n";

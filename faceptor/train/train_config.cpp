@@ -1,5 +1,6 @@
 #include "faceptor/train/train_config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "faceptor/data/open_dataset.h"
 #include "faceptor/train/objective.h"
 
 namespace fc::faceptor::train {
@@ -87,6 +89,12 @@ DatasetRef parse_dataset(const Node& n) {
   n.only_keys({"kind", "root", "split"});
   DatasetRef d;
   d.kind = n.at("kind").string();
+  const auto& kinds = data::dataset_kinds();
+  if (std::find(kinds.begin(), kinds.end(), d.kind) == kinds.end()) {
+    std::string known;
+    for (const std::string& k : kinds) known += (known.empty() ? "" : ", ") + k;
+    n.at("kind").fail("unknown dataset kind '" + d.kind + "' (known: " + known + ")");
+  }
   d.root = n.at("root").string();
   if (n.has("split")) d.split = n.at("split").string();
   if (!std::filesystem::is_directory(d.root)) n.at("root").fail("no such directory: " + d.root);
@@ -281,6 +289,9 @@ TrainConfig parse_train_config(const std::string& text, const std::string& sourc
   if (s.has("eta_min")) c.schedule.eta_min = s.at("eta_min").non_negative();
 
   c.max_iter = n.at("max_iter").positive_int();
+  if (c.schedule.warmup_steps > 0 && c.schedule.warmup_steps >= c.max_iter)
+    s.at("warmup_steps").fail(str_cat("the warm-up (", c.schedule.warmup_steps, " steps) must end before max_iter (",
+                                      c.max_iter, ")"));
   if (n.has("clip_grad_norm")) c.clip_grad_norm = n.at("clip_grad_norm").non_negative();
   if (n.has("seed")) c.seed = static_cast<uint64_t>(n.at("seed").non_negative_int());
   if (n.has("threads")) c.threads = static_cast<int>(n.at("threads").non_negative_int());

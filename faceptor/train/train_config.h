@@ -40,7 +40,8 @@
 
 namespace fc::faceptor::train {
 
-// A dataset named in the config: {"kind", "root", "split"} (data/open_dataset.h reads it).
+// A dataset named in the config: {"kind", "root", "split"} (data/open_dataset.h opens it; the
+// kind must be one of data::dataset_kinds() and root an existing directory).
 struct DatasetRef {
   std::string kind;
   std::string root;

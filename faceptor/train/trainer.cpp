@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -217,7 +218,6 @@ void Trainer::remove_old_checkpoints() {
 void Trainer::run() {
   std::ostream& log = options_.log != nullptr ? *options_.log : std::cerr;
   const bool tty = options_.progress_line && options_.log == nullptr && isatty(STDERR_FILENO);
-  if (!config_.checkpoint.dir.empty()) std::filesystem::create_directories(config_.checkpoint.dir);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const int64_t first_step = step_;
@@ -231,6 +231,7 @@ void Trainer::run() {
     objective_->train();
   };
   auto checkpoint = [&] {
+    std::filesystem::create_directories(config_.checkpoint.dir);
     const std::string path = checkpoint_path(step_);
     save_checkpoint(path);
     written_checkpoints_.push_back(path);

@@ -1,5 +1,8 @@
 #include "tests/support/train_fixture.h"
 
+#include <map>
+
+#include "core/error.h"
 #include "faceptor/image.h"
 #include "faceptor/synth/dataset_writer.h"
 
@@ -16,7 +19,7 @@ std::string tiny_train_json(const std::string& root, const std::vector<std::stri
     model_tasks += (model_tasks.empty() ? "" : ", ") +
                    str_cat("{\"name\": \"", t, "\", \"input_size\": ", size, "}");
     train_tasks += (train_tasks.empty() ? "" : ", ") +
-                   str_cat("{\"name\": \"", t, "\", \"dataset\": {\"kind\": \"synth\", \"root\": \"", root,
+                   str_cat("{\"name\": \"", t, "\", \"dataset\": {\"kind\": \"celeba\", \"root\": \"", root,
                            "\"}, \"batch_size\": 2, \"loss_weight\": 1",
                            spec->kind == TaskKind::recognition ? ", \"classes\": 8" : "", "}");
   }
@@ -25,7 +28,8 @@ std::string tiny_train_json(const std::string& root, const std::vector<std::stri
               "decoder": {"hidden": 16, "heads": 2, "ffn": 32, "layers": 1, "levels": [1]},
               "embedding_dim": 16, "tasks": [)", model_tasks, R"(]},
     "tasks": [)", train_tasks, R"(],
-    "schedule": {"base_lr": 1e-4, "warmup_lr": 1e-3, "warmup_steps": 5, "eta_min": 0},
+    "schedule": {"base_lr": 1e-4, "warmup_lr": 1e-3, "warmup_steps": )", max_iter > 5 ? 5 : 0,
+                 R"(, "eta_min": 0},
     "max_iter": )", max_iter, R"(,
     "drop_path_rate": 0.1,
     "seed": 7,
@@ -75,8 +79,13 @@ class SynthMemoryDataset : public data::Dataset {
 }  // namespace
 
 train::DatasetFactory synth_datasets(int count) {
-  return [count](const TaskSpec& task, const train::DatasetRef&) -> std::shared_ptr<const data::Dataset> {
-    return std::make_shared<SynthMemoryDataset>(count, task.input_size);
+  // Rendering dominates a tiny run: one dataset per input size, shared by the tasks and by every
+  // Trainer made from this factory.
+  auto by_size = std::make_shared<std::map<int, std::shared_ptr<const data::Dataset>>>();
+  return [count, by_size](const TaskSpec& task, const train::DatasetRef&) -> std::shared_ptr<const data::Dataset> {
+    auto& dataset = (*by_size)[task.input_size];
+    if (!dataset) dataset = std::make_shared<SynthMemoryDataset>(count, task.input_size);
+    return dataset;
   };
 }
 
