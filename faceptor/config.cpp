@@ -108,6 +108,7 @@ std::string ModelConfig::to_json() const {
   j["format"] = "faceptor.cpp model config 1";
   j["encoder"] = {{"width", encoder.width}, {"layers", encoder.layers}, {"heads", encoder.heads},
                   {"patch", encoder.patch}, {"pos_grid", encoder.pos_grid}};
+  if (encoder.drop_path_rate != 0.0) j["encoder"]["drop_path_rate"] = encoder.drop_path_rate;
   j["decoder"] = {{"hidden", decoder.hidden}, {"heads", decoder.heads},   {"ffn", decoder.ffn},
                   {"layers", decoder.layers}, {"levels", decoder.levels}, {"new_levels", decoder.new_levels}};
   j["embedding_dim"] = embedding_dim;
@@ -145,7 +146,7 @@ ModelConfig ModelConfig::from_json(const std::string& text, const std::string& s
     json j = json::parse(text);
     const json& e = j.at("encoder");
     c.encoder = {e.at("width").get<int>(), e.at("layers").get<int>(), e.at("heads").get<int>(),
-                 e.at("patch").get<int>(), e.at("pos_grid").get<int>()};
+                 e.at("patch").get<int>(), e.at("pos_grid").get<int>(), e.value("drop_path_rate", 0.0)};
     const json& d = j.at("decoder");
     c.decoder = {d.at("hidden").get<int>(),
                  d.at("heads").get<int>(),
@@ -197,6 +198,8 @@ ModelConfig ModelConfig::from_json(const std::string& text, const std::string& s
 
 void ModelConfig::validate(const std::string& source) const {
   const auto& e = encoder;
+  FC_CHECK(e.drop_path_rate >= 0.0 && e.drop_path_rate < 1.0, source, ": encoder drop_path_rate ",
+           e.drop_path_rate, " must be in [0, 1)");
   FC_CHECK(e.width > 0 && e.layers > 0 && e.heads > 0 && e.width % e.heads == 0 && e.patch > 0 && e.pos_grid > 0,
            source, ": bad encoder config (width ", e.width, ", layers ", e.layers, ", heads ", e.heads, ", patch ",
            e.patch, ", pos_grid ", e.pos_grid, ")");

@@ -22,6 +22,9 @@ struct EncoderConfig {
   int heads = 12;
   int patch = 16;
   int pos_grid = 32;  // the positional table holds 1 + pos_grid^2 rows (32 for a trained Faceptor)
+  // Stochastic depth for training: block i drops its residual branches with probability
+  // drop_path_rate * i / (layers - 1) (torch.linspace, as farl_vit.py); 0.2 in the recipe.
+  double drop_path_rate = 0.0;
 };
 
 // TransformerDecoderLevel / TransformerDecoderLevelAddLevel in heads/decoder.py.

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "nn/init.h"
 #include "ops/conv.h"
+#include "ops/dropout.h"
 #include "ops/elementwise.h"
 #include "ops/index.h"
 #include "ops/interpolate.h"
@@ -12,8 +13,13 @@
 
 namespace fc::faceptor {
 
-EncoderBlock::EncoderBlock(int width, int heads)
-    : attn(width, heads), ln_1(width), c_fc(width, 4 * width), c_proj(4 * width, width), ln_2(width) {
+EncoderBlock::EncoderBlock(int width, int heads, float drop_path_probability)
+    : attn(width, heads),
+      ln_1(width),
+      c_fc(width, 4 * width),
+      c_proj(4 * width, width),
+      ln_2(width),
+      drop_path(drop_path_probability) {
   register_module("attn", &attn);
   register_module("ln_1", &ln_1);
   register_module("mlp.c_fc", &c_fc);  // a dotted name stands in for PyTorch's nn.Sequential "mlp"
@@ -21,10 +27,16 @@ EncoderBlock::EncoderBlock(int width, int heads)
   register_module("ln_2", &ln_2);
 }
 
-Tensor EncoderBlock::forward(const Tensor& x) const {
+// Drop path is per sample here (timm's DropPath on batch-first (B, N, C) tensors): a dropped
+// sample skips the whole branch. The released farl_vit.py applies DropPath to sequence-first
+// (N, B, C) tensors, so its mask is drawn per token (each token of each sample skips the branch
+// on its own): a different regulariser with the same keep rate. We keep the intended one.
+Tensor EncoderBlock::forward(const Tensor& x, Rng* rng) const {
+  const bool drop = rng != nullptr && is_training() && drop_path > 0.f;
+  auto branch = [&](const Tensor& t) { return drop ? fc::drop_path(t, drop_path, true, *rng) : t; };
   Tensor h = ln_1.forward(x);
-  Tensor y = x + attn.forward(h, h, h);
-  return y + c_proj.forward(quick_gelu(c_fc.forward(ln_2.forward(y))));
+  Tensor y = x + branch(attn.forward(h, h, h));
+  return y + branch(c_proj.forward(quick_gelu(c_fc.forward(ln_2.forward(y)))));
 }
 
 Tensor EncoderOutput::patch_tokens(int layer) const {
@@ -47,7 +59,9 @@ FarlEncoder::FarlEncoder(const EncoderConfig& c) : config(c), ln_pre(c.width) {
                      Tensor::empty({1 + int64_t{c.pos_grid} * c.pos_grid, C}));
   register_module("ln_pre", &ln_pre);
   for (int i = 0; i < c.layers; ++i) {
-    blocks.push_back(std::make_unique<EncoderBlock>(c.width, c.heads));
+    // torch.linspace(0, drop_path_rate, layers) in float32, as farl_vit.py's dpr list.
+    const float rate = c.layers > 1 ? static_cast<float>(c.drop_path_rate * i / (c.layers - 1)) : 0.f;
+    blocks.push_back(std::make_unique<EncoderBlock>(c.width, c.heads, rate));
     register_module("transformer.resblocks." + std::to_string(i), blocks.back().get());
   }
 }
@@ -69,7 +83,7 @@ Tensor FarlEncoder::positional_embedding_for(int64_t grid) const {
   return concat({positional_embedding.narrow(0, 0, 1), rows}, 0);
 }
 
-EncoderOutput FarlEncoder::forward(const Tensor& x) const {
+EncoderOutput FarlEncoder::forward(const Tensor& x, Rng* drop_path_rng) const {
   FC_CHECK(x.ndim() == 4 && x.size(1) == 3 && x.size(2) == x.size(3) && x.size(2) % config.patch == 0,
            "FarlEncoder: input ", x.shape(), " must be (B, 3, H, H) with H a multiple of the patch size ",
            config.patch);
@@ -83,7 +97,7 @@ EncoderOutput FarlEncoder::forward(const Tensor& x) const {
   EncoderOutput out;
   out.grid = S;
   for (const auto& block : blocks) {
-    h = block->forward(h);
+    h = block->forward(h, drop_path_rng);
     out.tokens.push_back(h);
   }
   return out;

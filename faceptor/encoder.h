@@ -22,13 +22,16 @@ namespace fc::faceptor {
 // ResidualAttentionBlock: x += attn(ln_1(x)); x += mlp(ln_2(x)), mlp = c_fc, QuickGELU, c_proj.
 class EncoderBlock : public Module {
  public:
-  EncoderBlock(int width, int heads);
-  Tensor forward(const Tensor& x) const;  // x (B, N, C) -> (B, N, C)
+  EncoderBlock(int width, int heads, float drop_path = 0.f);
+  // x (B, N, C) -> (B, N, C). With `rng` (training) each residual branch is dropped per sample
+  // with probability drop_path.
+  Tensor forward(const Tensor& x, Rng* rng = nullptr) const;
 
   MultiheadAttention attn;
   LayerNorm ln_1;
   Linear c_fc, c_proj;  // registered as mlp.c_fc, mlp.c_proj
   LayerNorm ln_2;
+  float drop_path;
 };
 
 struct EncoderOutput {
@@ -43,8 +46,9 @@ struct EncoderOutput {
 class FarlEncoder : public Module {
  public:
   explicit FarlEncoder(const EncoderConfig& config);
-  // x (B, 3, H, W), H = W = S * patch -> every block's output.
-  EncoderOutput forward(const Tensor& x) const;
+  // x (B, 3, H, W), H = W = S * patch -> every block's output. `drop_path_rng`: the stream
+  // stochastic depth draws from, used only in training mode with config.drop_path_rate > 0.
+  EncoderOutput forward(const Tensor& x, Rng* drop_path_rng = nullptr) const;
   // The positional table for an S x S grid: the CLS row kept, the grid part resized with
   // bicubic, align_corners=false (identity when S equals the stored grid). -> (1 + S*S, C)
   Tensor positional_embedding_for(int64_t grid) const;

@@ -33,35 +33,46 @@ FaceptorModel::FaceptorModel(ModelConfig c) : FaceModel(std::move(c)) {
   }
 }
 
+EncoderOutput narrow_batch(const EncoderOutput& encoder, int64_t start, int64_t length) {
+  EncoderOutput out;
+  out.grid = encoder.grid;
+  out.tokens.reserve(encoder.tokens.size());
+  for (const Tensor& t : encoder.tokens) out.tokens.push_back(t.narrow(0, start, length));
+  return out;
+}
+
+TaskResult FaceptorModel::run_task(const EncoderOutput& encoder_output, const std::string& task, PassCache& cache,
+                                   const RunOptions& options) const {
+  const TaskSpec* spec = config.find_task(task);
+  FC_CHECK(spec != nullptr, "FaceptorModel::run_task: unknown task '", task, "'");
+  TaskResult tr;
+  tr.spec = spec;
+  if (spec->interpreter == InterpreterKind::feature) {
+    tr.raw = feature_interpreter->forward(encoder_output);
+    return tr;
+  }
+  if (!cache.memory.src.defined()) cache.memory = decoder->build_memory(encoder_output);
+  DecoderResult d = decoder->run_queries(cache.memory, task, options.keep_attention);
+  tr.decoder_output = d.output;
+  tr.cross_attention = std::move(d.cross_attention);
+  if (spec->interpreter == InterpreterKind::value) {
+    tr.raw = value_interpreter->forward(d.output);
+  } else {
+    if (!cache.pixels.defined()) cache.pixels = map_interpreter->pixel_features(cache.memory.decoder_src, cache.memory.grid);
+    tr.raw = map_interpreter->forward(cache.pixels, d.output);
+  }
+  return tr;
+}
+
 PassResult FaceptorModel::run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options) const {
   tasks = check_run_request(input, std::move(tasks), "FaceptorModel::run");
 
   PassResult result;
   result.encoder = encoder.forward(input);
-  DecoderMemory memory;
-  Tensor pixels;  // the pixel decoder's output, shared by every map task of this pass
+  PassCache cache;
   for (const std::string& name : tasks) {
-    const TaskSpec* spec = config.find_task(name);
-    TaskResult tr;
-    tr.spec = spec;
-    if (spec->interpreter == InterpreterKind::feature) {
-      tr.raw = feature_interpreter->forward(result.encoder);
-    } else {
-      if (!memory.src.defined()) {
-        memory = decoder->build_memory(result.encoder);
-        result.memory_levels = memory.token_levels;
-      }
-      DecoderResult d = decoder->run_queries(memory, name, options.keep_attention);
-      tr.decoder_output = d.output;
-      tr.cross_attention = std::move(d.cross_attention);
-      if (spec->interpreter == InterpreterKind::value) {
-        tr.raw = value_interpreter->forward(d.output);
-      } else {
-        if (!pixels.defined()) pixels = map_interpreter->pixel_features(memory.decoder_src, memory.grid);
-        tr.raw = map_interpreter->forward(pixels, d.output);
-      }
-    }
-    result.tasks.emplace(name, std::move(tr));
+    result.tasks.emplace(name, run_task(result.encoder, name, cache, options));
+    if (cache.memory.src.defined() && result.memory_levels.empty()) result.memory_levels = cache.memory.token_levels;
   }
   return result;
 }

@@ -24,6 +24,17 @@
 
 namespace fc::faceptor {
 
+// What the tasks of one encoder pass share: the decoder memory and the pixel decoder's output,
+// built by the first task that needs them and reused by the others.
+struct PassCache {
+  DecoderMemory memory;
+  Tensor pixels;  // (B, h, 4S, 4S)
+};
+
+// The batch rows [start, start + length) of every layer's tokens (views, differentiable): training
+// runs the encoder once over several tasks' images and each task's head on its own rows.
+EncoderOutput narrow_batch(const EncoderOutput& encoder, int64_t start, int64_t length);
+
 class FaceptorModel : public FaceModel {
  public:
   explicit FaceptorModel(ModelConfig config);
@@ -31,6 +42,12 @@ class FaceptorModel : public FaceModel {
   // One encoder pass over `input` (B, 3, S*patch, S*patch) and the listed tasks (all of them
   // must take this input size; an empty list means every task of that size).
   PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const override;
+
+  // One task's decoder queries and interpreter on an encoder pass (any batch size B); run() calls
+  // it for each of its tasks, training (train/objective.h) for each task's slice of the batch.
+  TaskResult run_task(const EncoderOutput& encoder, const std::string& task, PassCache& cache,
+                      const RunOptions& options = {}) const;
+
   std::unique_ptr<FaceptorDecoder> decoder;  // null when the model has only recognition
   std::unique_ptr<FeatureInterpreter> feature_interpreter;  // "interpreters.feature_v2"
   std::unique_ptr<ValueInterpreter> value_interpreter;      // "interpreters.value"

@@ -23,7 +23,7 @@ namespace {
 void load_weights(FaceModel& model, const SafetensorsFile& file, const std::string& path) {
   std::map<std::string, Tensor> tensors;
   for (const std::string& name : file.names())
-    if (name.rfind("losses.", 0) != 0) tensors[name] = file.get(name);
+    if (name.rfind("losses.", 0) != 0 && name.rfind("optimizer.", 0) != 0) tensors[name] = file.get(name);
   LoadReport report = model.load_state(tensors);
   FC_CHECK(report.ok(), path, ": weights do not match the model its config describes:\n", report.summary());
   model.eval();

@@ -18,7 +18,8 @@
 namespace fc::faceptor {
 
 // Throws naming the file: not safetensors, no or bad config, missing/unexpected/misshaped tensors.
-// Tensors named "losses.*" (training-only state) are ignored here. The model is in eval mode.
+// Tensors named "losses.*" and "optimizer.*" (training-only state, train/checkpoint.h) are
+// ignored here, so a training checkpoint is a model file. The model is in eval mode.
 // A Naive Faceptor file is an error here (naming load_face_model).
 std::unique_ptr<FaceptorModel> load_model(const std::string& path);
 // Faceptor or Naive Faceptor, as the file's config says (what the CLI runs).

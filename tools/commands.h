@@ -13,5 +13,6 @@ int convert_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);
 int explain_command(const std::vector<std::string>& args);
 int info_command(const std::vector<std::string>& args);
+int train_command(const std::vector<std::string>& args);
 
 }  // namespace fc::tools

@@ -43,6 +43,8 @@ const Command kCommands[] = {
     {"synth", synth_command, "synth --count N --out DIR",
      "synthetic faces with labels for all six tasks, written in the\n"
      "public datasets' formats"},
+    {"train", fc::tools::train_command, "train CONFIG.json",
+     "multi-task training from a JSON recipe (checkpoints, resume)"},
 };
 
 std::string usage() {

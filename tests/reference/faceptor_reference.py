@@ -15,6 +15,8 @@ script converts a float32 model to float64, so references carry no float32 round
 Letters: B batch, C encoder width, S grid side (input / patch), N = 1 + S*S tokens,
 D decoder hidden, Q queries of one task, M memory tokens (S*S per used level), H heads.
 Runs with Debian's python3-torch (1.13) on CPU. Input normalisation is not part of the model.
+The training side (the six losses, the joint forward, the optimizer's groups) is in
+faceptor_training_reference.py.
 """
 import dataclasses
 import math

@@ -1,0 +1,108 @@
+// Trainer: the multi-task training loop of Faceptor (core/solver/solver.py Solver.run in our
+// words): every step takes one batch per task, runs the objective (one encoder pass per input
+// size), backpropagates, clips the gradient norm, sets the scheduled learning rate and takes an
+// AdamW step. Checkpoints (train/checkpoint.h) resume bit-exactly: model, objective, optimizer,
+// schedule position, the drop-path Rng and every task loader's position.
+//
+//   TrainConfig config = load_train_config("train.json");
+//   TrainerOptions options;
+//   options.datasets = my_dataset_factory;            // TaskSpec + DatasetRef -> transformed Dataset
+//   options.evaluate = [&](const FaceptorModel& m, int64_t step) { ... };   // optional
+//   Trainer trainer(config, options);                  // options.resume = "run/step_001000.safetensors"
+//   trainer.run();                                     // or: StepResult r = trainer.step();
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "faceptor/data/loader.h"
+#include "faceptor/model.h"
+#include "faceptor/train/checkpoint.h"
+#include "faceptor/train/objective.h"
+#include "faceptor/train/train_config.h"
+#include "nn/optimizer.h"
+#include "nn/schedule.h"
+
+namespace fc::faceptor::train {
+
+// Opens a task's training set with its train transform applied (data/open_dataset.h's
+// open_dataset + train_transform_for in the CLI; in-memory datasets in tests).
+using DatasetFactory = std::function<std::shared_ptr<const data::Dataset>(const TaskSpec&, const DatasetRef&)>;
+// Periodic evaluation; the model is in eval mode during the call and back in training mode after.
+using EvalHook = std::function<void(const FaceptorModel& model, int64_t step)>;
+
+struct TrainerOptions {
+  DatasetFactory datasets;  // required
+  EvalHook evaluate;        // optional, every config.eval.interval steps and at the end
+  std::string resume;       // a checkpoint to continue from ("" : start fresh)
+  std::ostream* log = nullptr;  // progress and log lines (nullptr: std::cerr)
+  bool progress_line = true;    // one updating line on a terminal; plain lines otherwise
+};
+
+struct StepResult {
+  int64_t step = 0;  // updates done after this one
+  double total = 0;
+  std::map<std::string, double> task_loss;
+  double lr = 0;           // base lr used by this update (groups multiply it)
+  double grad_norm = 0;    // before clipping
+};
+
+class Trainer {
+ public:
+  Trainer(TrainConfig config, TrainerOptions options);
+  ~Trainer();
+
+  // One update. Throws fc::Error naming the step and task on a NaN/inf loss, and the parameter
+  // on a NaN/inf gradient, before anything is changed.
+  StepResult step();
+  // Steps until config.max_iter with progress output, periodic checkpoints and evaluation, and
+  // a final checkpoint (when config.checkpoint.dir is set).
+  void run();
+
+  // The whole training state into one file (atomic).
+  void save_checkpoint(const std::string& path);
+  std::string checkpoint_path(int64_t step) const;  // <dir>/step_<step>.safetensors
+
+  int64_t current_step() const { return step_; }
+  const TrainConfig& config() const { return config_; }
+  FaceptorModel& model() { return *model_; }
+  MultiTaskObjective& objective() { return *objective_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  const LrSchedule& schedule() const { return *schedule_; }
+  TrainState state() const;
+
+ private:
+  void open_loaders(const TrainState* resume);
+  void remove_old_checkpoints();
+
+  TrainConfig config_;
+  TrainerOptions options_;
+  std::unique_ptr<FaceptorModel> model_;
+  std::unique_ptr<MultiTaskObjective> objective_;
+  std::vector<ParamGroup> groups_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<LrSchedule> schedule_;
+  std::vector<std::shared_ptr<const data::Dataset>> datasets_;
+  std::vector<std::unique_ptr<data::DataLoader>> loaders_;
+  Rng rng_;  // drop path
+  int64_t step_ = 0;
+  std::vector<std::string> written_checkpoints_;
+};
+
+// Parameter groups of the recipe: encoder at backbone_multiplier, decoder / interpreters / heads
+// at theirs (10), the objective's "losses.*" at losses_multiplier; with `trainable` non-empty only
+// parameters whose name contains one of its substrings are kept, the others get requires_grad
+// false (stage 2 freezes the stage-1 model this way).
+std::vector<ParamGroup> training_param_groups(FaceptorModel& model, MultiTaskObjective& objective,
+                                              const OptimizerConfig& optimizer,
+                                              const std::vector<std::string>& trainable);
+
+// Loader seed of task `index` for a run seeded `seed` (independent streams per task).
+uint64_t task_loader_seed(uint64_t seed, size_t index);
+
+}  // namespace fc::faceptor::train
