@@ -59,6 +59,9 @@ struct Case {
   const char* name;
   int64_t B, H, Q, K, D;
   bool probs;
+  // q, k, v as views of one (B, L, 3, H, D) buffer, as a ViT block's fused projection leaves them:
+  // rows 3 H D floats apart instead of D.
+  bool fused_qkv = false;
 };
 
 // FMA throughput right now (GFLOP/s over all threads): 12 independent accumulator chains in the
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   const std::vector<Case> cases = {
       {"self L=50", 1, 12, 50, 50, 64, false},
       {"self L=1025", 1, 12, 1025, 1025, 64, false},
+      {"self L=1025 fused qkv", 1, 12, 1025, 1025, 64, false, true},
       {"cross 101x12288, D=32", 1, 8, 101, 12 * 1024, 32, false},
       {"cross 101x12288 +probs", 1, 8, 101, 12 * 1024, 32, true},
   };
@@ -131,6 +135,10 @@ int main(int argc, char** argv) {
     Tensor q = Tensor::randn({c.B, c.H, c.Q, c.D}, rng).set_requires_grad(true);
     Tensor k = Tensor::randn({c.B, c.H, c.K, c.D}, rng).set_requires_grad(true);
     Tensor v = Tensor::randn({c.B, c.H, c.K, c.D}, rng).set_requires_grad(true);
+    if (c.fused_qkv) {
+      Tensor qkv = Tensor::randn({c.B, c.Q, 3, c.H, c.D}, rng).set_requires_grad(true).permute({2, 0, 3, 1, 4});
+      q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+    }
     Tensor grad = Tensor::randn({c.B, c.H, c.Q, c.D}, rng);
     const double unit = static_cast<double>(c.B) * c.H * c.Q * c.K * c.D;
     for (int threads : {1, 2}) {

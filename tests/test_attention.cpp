@@ -235,3 +235,16 @@ TEST_CASE("attention: a mask broadcast over keys (stride 0) shifts every score o
   check_close(scaled_dot_product_attention(q, k, v, with_mask(row_bias)), scaled_dot_product_attention(q, k, v),
               {1e-6, 1e-5}, "row-constant mask");
 }
+
+// The packed K, dense V and query tiles come from the process BufferPool and hold the previous
+// call's numbers: a call in between with other sizes must not change a result.
+TEST_CASE("attention: reused scratch buffers do not leak between calls") {
+  Rng rng(11);
+  Tensor qkv = Tensor::randn({1, 300, 3, 4, 64}, rng).permute({2, 0, 3, 1, 4});
+  Tensor q = qkv.select(0, 0), k = qkv.select(0, 1), v = qkv.select(0, 2);
+  Tensor other = Tensor::randn({2, 3, 70, 40}, rng);
+  NoGradGuard no_grad;
+  const std::vector<float> first = scaled_dot_product_attention(q, k, v).to_vector();
+  scaled_dot_product_attention(other, other, other);
+  CHECK(scaled_dot_product_attention(q, k, v).to_vector() == first);
+}

@@ -192,3 +192,18 @@ TEST_CASE("conv: bad shapes name the op and the shapes") {
       "stride (2,2)",
       Error);
 }
+
+// The im2col columns and patch matrices come from the process BufferPool and hold the previous
+// call's numbers: a call in between with other sizes must not change a result.
+TEST_CASE("conv: reused scratch buffers do not leak between calls") {
+  Rng rng(3);
+  Tensor x = Tensor::randn({1, 16, 24, 24}, rng), w = Tensor::randn({16, 8, 2, 2}, rng);
+  Tensor x3 = Tensor::randn({2, 5, 9, 9}, rng), w3 = Tensor::randn({6, 5, 3, 3}, rng);
+  const ConvTranspose2dOptions up{.stride_h = 2, .stride_w = 2};
+  const std::vector<float> first = conv_transpose2d(x, w, Tensor(), up).to_vector();
+  const std::vector<float> first_conv = conv2d(x3, w3, Tensor()).to_vector();
+  conv_transpose2d(Tensor::randn({1, 8, 40, 40}, rng), Tensor::randn({8, 4, 2, 2}, rng), Tensor(), up);
+  conv2d(Tensor::randn({1, 7, 30, 30}, rng), Tensor::randn({3, 7, 3, 3}, rng), Tensor());
+  CHECK(conv_transpose2d(x, w, Tensor(), up).to_vector() == first);
+  CHECK(conv2d(x3, w3, Tensor()).to_vector() == first_conv);
+}

@@ -24,16 +24,19 @@ struct AttentionFused {
   static constexpr int64_t kKeyTile = T::kKeyTile;
 
   static void forward_tile(const AttentionArgs& a, int64_t b, int64_t h, int64_t i0, int64_t rows, const float* kt,
-                           RowOperand v, int64_t Dp, float* s, float* o, float* stats, Heads out, float* lse) {
+                           RowOperand v, int64_t Dp, float* q_tile, float* s, float* o, float* stats, Heads out,
+                           float* lse) {
     const int64_t D = a.head_dim;
     float *m = stats, *l = stats + T::kQueryTile, *alpha = stats + 2 * T::kQueryTile;
     std::fill(o, o + rows * Dp, 0.f);
     std::fill(m, m + rows, kNegInf);
     std::fill(l, l + rows, 0.f);
-    const float* q = a.q.rows(b, h) + i0 * a.q.stride_l;
+    // Dense query rows: read once per key tile for every key tile, so they should sit in L1/L2
+    // without the set conflicts of rows 3 C floats apart (see attention_tiles.h).
+    const float* q = copy_rows_padded(a.q.rows(b, h) + i0 * a.q.stride_l, a.q.stride_l, rows, D, D, q_tile).data;
     for (int64_t c0 = 0; c0 < a.keys; c0 += kKeyTile) {
       const int64_t nc = std::min(kKeyTile, a.keys - c0);
-      T::scores(q, a.q.stride_l, rows, kt + c0 * D, D, nc, s);
+      T::scores(q, D, rows, kt + c0 * D, D, nc, s);
       for (int64_t r = 0; r < rows; ++r)
         alpha[r] = T::online_softmax_row(s + r * kKeyTile, nc, a.scale * kLog2e, T::mask_row(a, b, h, i0 + r),
                                          a.mask.stride_k, c0, m[r], l[r]);
@@ -73,26 +76,25 @@ struct AttentionFused {
   static void forward(const AttentionArgs& a, Heads out, float* lse, float* probs) {
     const int64_t D = a.head_dim, BH = a.batch * a.heads;
     const int64_t Dp = round_up(D, T::W), Kp = round_up(a.keys, kKeyTile);
-    const bool pad_v = Dp != D;
-    AlignedFloats kt(BH * D * Kp, Fill::none), v_padded(pad_v ? BH * a.keys * Dp : 0, Fill::none);
+    AlignedFloats kt(BH * D * Kp, Fill::none), v_dense(BH * a.keys * Dp, Fill::none);
 #pragma omp parallel for num_threads(a.threads) schedule(static)
     for (int64_t bh = 0; bh < BH; ++bh) {
       const int64_t b = bh / a.heads, h = bh % a.heads;
       pack_key_tiles(a.k.rows(b, h), a.k.stride_l, a.keys, D, kKeyTile, kt.get() + bh * D * Kp);
-      if (pad_v) rows_padded(a.v.rows(b, h), a.v.stride_l, a.keys, D, Dp, v_padded.get() + bh * a.keys * Dp);
+      copy_rows_padded(a.v.rows(b, h), a.v.stride_l, a.keys, D, Dp, v_dense.get() + bh * a.keys * Dp);
     }
     const int64_t tile = T::query_tile(a.queries, BH, a.threads);
     const int64_t tiles = (a.queries + tile - 1) / tile;
 #pragma omp parallel num_threads(a.threads)
     {
       AlignedFloats s(T::kQueryTile * kKeyTile), o(T::kQueryTile * Dp), stats(3 * T::kQueryTile);
+      AlignedFloats q_tile(T::kQueryTile * D, Fill::none);
 #pragma omp for schedule(dynamic)
       for (int64_t item = 0; item < BH * tiles; ++item) {
         const int64_t bh = item / tiles, i0 = item % tiles * tile, b = bh / a.heads, h = bh % a.heads;
-        RowOperand v =
-            pad_v ? RowOperand{v_padded.get() + bh * a.keys * Dp, Dp} : RowOperand{a.v.rows(b, h), a.v.stride_l};
-        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, v, Dp, s.get(), o.get(),
-                     stats.get(), out, lse);
+        const RowOperand v{v_dense.get() + bh * a.keys * Dp, Dp};
+        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, v, Dp, q_tile.get(), s.get(),
+                     o.get(), stats.get(), out, lse);
       }
     }
     if (!probs) return;

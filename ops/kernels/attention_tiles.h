@@ -12,7 +12,9 @@
 // K is packed once per (batch, head) as one contiguous (D, 64) block of K^T per key tile
 // (zero-padded past the last key) so score tiles stream keys as vectors. Products whose vector dim is D (P V, dS K, P^T
 // dO, dS^T Q) read rows of D floats; when D is not a multiple of W those operands are copied with rows padded to Dp,
-// otherwise they are read in place through their strides. Per tile the working set (Q rows, K^T tile, V tile, scores,
+// otherwise the backward reads them in place through their strides. The forward always copies V, and each query
+// tile, into dense rows: rows of a fused qkv buffer are 3 C floats apart (9 KiB at C = 768), so the 64 V rows of a
+// key tile fall into a quarter of L1's sets and evict each other on every pass of the P V product. Per tile the working set (Q rows, K^T tile, V tile, scores,
 // output tile: ~16 KB each at D = 64) sits in L1/L2, which is what makes the fusion pay: scores never go to memory.
 #pragma once
 
@@ -26,6 +28,7 @@
 #include <new>
 #include <xsimd/xsimd.hpp>
 
+#include "core/buffer_pool.h"
 #include "ops/kernels/attention_kernel.h"
 
 namespace fc {
@@ -45,20 +48,23 @@ alignas(64) constexpr float kKeyIndex[64] = {0,  1,  2,  3,  4,  5,  6,  7,  8, 
 // 64-byte aligned scratch, owned by one thread or one call. Zeroed unless the caller writes every
 // element before reading it (the packed operands): the score kernel leaves the columns past a
 // short last key tile unwritten, and those are masked before use but should hold numbers.
+// Taken from the process BufferPool: the packed K and V of a 1k-token layer are ~3 MiB each, and
+// a fresh mapping per call would page-fault them in again on every layer.
 enum class Fill { zeros, none };
 class AlignedFloats {
  public:
   explicit AlignedFloats(int64_t n, Fill fill = Fill::zeros)
-      : data_(static_cast<float*>(
-            ::operator new[](static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float), std::align_val_t(64)))) {
+      : bytes_(static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float)),
+        data_(static_cast<float*>(BufferPool::process().acquire(bytes_))) {
     if (fill == Fill::zeros) std::fill_n(data_, std::max<int64_t>(n, 1), 0.f);
   }
-  ~AlignedFloats() { ::operator delete[](data_, std::align_val_t(64)); }
+  ~AlignedFloats() { BufferPool::process().release(data_, bytes_); }
   AlignedFloats(const AlignedFloats&) = delete;
   AlignedFloats& operator=(const AlignedFloats&) = delete;
   float* get() const { return data_; }
 
  private:
+  size_t bytes_;
   float* data_;
 };
 
@@ -71,13 +77,18 @@ struct RowOperand {
   int64_t ld;
 };
 
+// dst (rows, Dp) = src (rows, D) rows ld apart, zero-padded from D to Dp.
+inline RowOperand copy_rows_padded(const float* src, int64_t ld, int64_t rows, int64_t D, int64_t Dp, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    std::memcpy(dst + r * Dp, src + r * ld, static_cast<size_t>(D) * sizeof(float));
+    std::fill(dst + r * Dp + D, dst + (r + 1) * Dp, 0.f);
+  }
+  return {dst, Dp};
+}
+
 inline RowOperand rows_padded(const float* src, int64_t ld, int64_t rows, int64_t D, int64_t Dp, float* scratch) {
   if (D == Dp) return {src, ld};
-  for (int64_t r = 0; r < rows; ++r) {
-    std::memcpy(scratch + r * Dp, src + r * ld, static_cast<size_t>(D) * sizeof(float));
-    std::fill(scratch + r * Dp + D, scratch + (r + 1) * Dp, 0.f);
-  }
-  return {scratch, Dp};
+  return copy_rows_padded(src, ld, rows, D, Dp, scratch);
 }
 
 // src (rows, D) -> dst as consecutive (D, tile) blocks of src^T, one per tile of rows, zero-padded
