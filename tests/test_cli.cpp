@@ -3,7 +3,6 @@
 // JSON fields, overlay and dumps, that a dumped input fed back with --input-npy reproduces the
 // dumped head output, and that bad inputs fail with status 1 (2 for usage) and write nothing.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <cmath>
 #include <filesystem>
@@ -12,6 +11,7 @@
 
 #include "faceptor/image.h"
 #include "tests/support/check.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/fixture.h"
 #include "tests/support/temp_dir.h"
 #include "weights/npy.h"
@@ -23,34 +23,15 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `faceptor ARGS` (ARGS already shell-quoted where needed) in `dir`.
-Run faceptor(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.path(".stdout"), err = dir.path(".stderr");
-  const std::string cmd = std::string("'") + FC_FACEPTOR_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
 std::string example(const std::string& name) { return std::string(FC_SOURCE_DIR) + "/examples/" + name; }
 
 // One converted tiny model for every test in this file.
 struct Converted {
   TempDir dir;
   std::string model = dir.path("tiny.safetensors");
-  Run convert;
+  CliRun convert;
   Converted() {
-    convert = faceptor(dir, "convert '" + fixture_path("model/stage1.pth.tar") + "' '" + model +
+    convert = run_faceptor(dir, "convert '" + fixture_path("model/stage1.pth.tar") + "' '" + model +
                                 "' --encoder-heads 3 --decoder-heads 2");
   }
 };
@@ -88,7 +69,7 @@ TEST_CASE("faceptor convert: the tiny checkpoint, with a progress bar and a repo
 
 TEST_CASE("faceptor info: architecture, tasks and parameter counts") {
   TempDir dir;
-  Run r = faceptor(dir, "info '" + converted().model + "'");
+  CliRun r = run_faceptor(dir, "info '" + converted().model + "'");
   INFO(r.err);
   REQUIRE(r.status == 0);
   for (const char* s : {"encoder: FaRL ViT", "levels [", "tasks (7):", "recog_ms1mv3", "parsing_celebam", "align_300w",
@@ -100,10 +81,10 @@ TEST_CASE("faceptor info: architecture, tasks and parameter counts") {
 // thread: the tiny model gains nothing from more, and a busy machine makes OpenMP spin.
 struct AnalyzedExamples {
   TempDir dir;
-  Run run;
+  CliRun run;
   AnalyzedExamples() {
     fs::create_directory(dir.path("json"));
-    run = faceptor(dir, "analyze '" + example("astronaut.png") + "' '" + example("grace_hopper_512x512.jpg") +
+    run = run_faceptor(dir, "analyze '" + example("astronaut.png") + "' '" + example("grace_hopper_512x512.jpg") +
                             "' --weights '" + converted().model + "' --json '" + dir.path("json") + "' --overlay '" +
                             dir.path("overlay.png") + "' --dump '" + dir.path("dump") + "' --threads 1");
   }
@@ -116,7 +97,7 @@ const AnalyzedExamples& analyzed() {
 TEST_CASE("faceptor analyze: table, JSON and overlay for two photos") {
   const AnalyzedExamples& a = analyzed();
   const TempDir& dir = a.dir;
-  const Run& r = a.run;
+  const CliRun& r = a.run;
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("astronaut.png (512x512)") != std::string::npos);
@@ -185,7 +166,7 @@ TEST_CASE("faceptor analyze --dump: inputs, encoder maps, heads; --input-npy rep
 
   TempDir dir;
   const std::string model = converted().model;
-  Run again = faceptor(dir, "analyze --input-npy '" + dump + "input_512.npy' --weights '" + model + "' --dump '" +
+  CliRun again = run_faceptor(dir, "analyze --input-npy '" + dump + "input_512.npy' --weights '" + model + "' --dump '" +
                                 dir.path("dump2") + "' --json '" + dir.path("crop.json") + "' --threads 1");
   INFO(again.err);
   REQUIRE(again.status == 0);
@@ -200,7 +181,7 @@ TEST_CASE("faceptor analyze --dump: inputs, encoder maps, heads; --input-npy rep
 TEST_CASE("faceptor analyze: a box and five points; tasks by kind and by name") {
   TempDir dir;
   const std::string model = converted().model;
-  Run boxed = faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
+  CliRun boxed = run_faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
                                 "' --tasks age,align_300w --box 100,60,420,460 --threads 1 --json '" +
                                 dir.path("box.json") + "'");
   INFO(boxed.err);
@@ -210,7 +191,7 @@ TEST_CASE("faceptor analyze: a box and five points; tasks by kind and by name") 
   CHECK(doc["region"]["box"][0] == -0.5 + 100);
   for (const json& p : doc["tasks"]["align_300w"]["points"])
     CHECK((p[0].get<double>() > 99 && p[0].get<double>() < 420 && p[1].get<double>() > 59 && p[1].get<double>() < 460));
-  Run pts = faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
+  CliRun pts = run_faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
                               "' --tasks expression --threads 2 --points 200,220,300,220,250,280,210,330,290,330");
   INFO(pts.err);
   CHECK(pts.status == 0);
@@ -228,7 +209,7 @@ TEST_CASE("faceptor: bad inputs fail clearly and leave no output behind") {
                               dir.path("out/dump") + "'";
   auto expect = [&](const std::string& args, int status, const std::string& message) {
     CAPTURE(args);
-    Run r = faceptor(dir, args);
+    CliRun r = run_faceptor(dir, args);
     CHECK(r.status == status);
     CHECK_MESSAGE(r.err.find(message) != std::string::npos, r.err);
     CHECK(files_under(dir.path("out")).empty());
@@ -266,7 +247,7 @@ TEST_CASE("faceptor: bad inputs fail clearly and leave no output behind") {
   expect("", 2, "usage: faceptor");
 
   for (const char* cmd : {"--help", "analyze --help", "convert --help", "info --help"}) {
-    Run r = faceptor(dir, cmd);
+    CliRun r = run_faceptor(dir, cmd);
     CHECK_MESSAGE(r.status == 0, cmd);
     CHECK_MESSAGE(r.out.find("usage: faceptor") != std::string::npos, cmd);
   }
@@ -275,17 +256,17 @@ TEST_CASE("faceptor: bad inputs fail clearly and leave no output behind") {
 TEST_CASE("faceptor convert / info / analyze with a Naive Faceptor checkpoint") {
   TempDir dir;
   const std::string model = dir.path("naive.safetensors");
-  Run c = faceptor(dir, "convert '" + fixture_path("model/naive.pth.tar") + "' '" + model + "'");
+  CliRun c = run_faceptor(dir, "convert '" + fixture_path("model/naive.pth.tar") + "' '" + model + "'");
   INFO(c.err);
   REQUIRE(c.status == 0);
-  Run info = faceptor(dir, "info '" + model + "'");
+  CliRun info = run_faceptor(dir, "info '" + model + "'");
   INFO(info.err);
   REQUIRE(info.status == 0);
   for (const char* s : {"architecture: Naive Faceptor", "head affect: attribute", "storage, Naive Faceptor (this model)",
                         "storage, Faceptor (same encoder and tasks)", "shared by every task (encoder)",
                         "a new kind of task needs its own head"})
     CHECK_MESSAGE(info.out.find(s) != std::string::npos, s);
-  Run a = faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
+  CliRun a = run_faceptor(dir, "analyze '" + example("grace_hopper_512x512.jpg") + "' --weights '" + model +
                             "' --tasks age,expression --json '" + dir.path("json") + "'");
   INFO(a.err);
   CHECK(a.status == 0);

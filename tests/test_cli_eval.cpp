@@ -1,12 +1,12 @@
 // `faceptor eval` end to end: the built binary (FC_FACEPTOR_BINARY) on the tiny converted
 // stage-1 model and a small synthetic dataset: the table, the JSON file, and clear errors.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "faceptor/synth/dataset_writer.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -17,30 +17,12 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-Run run_faceptor(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.path(".stdout"), err = dir.path(".stderr");
-  const std::string cmd = std::string("'") + FC_FACEPTOR_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
 struct EvalSetup {
   TempDir dir;
   std::string model = dir.path("tiny.safetensors");
   std::string data = dir.path("synth");
   EvalSetup() {
-    Run c = run_faceptor(dir, "convert '" + fixture_path("model/stage1.pth.tar") + "' '" + model +
+    CliRun c = run_faceptor(dir, "convert '" + fixture_path("model/stage1.pth.tar") + "' '" + model +
                               "' --encoder-heads 3 --decoder-heads 2");
     REQUIRE(c.status == 0);
     faceptor::synth::SynthOptions o;
@@ -63,7 +45,7 @@ const EvalSetup& setup() {
 TEST_CASE("faceptor eval: landmarks on synthetic 300W, table and JSON") {
   const EvalSetup& s = setup();
   const std::string out = s.dir.path("align.json");
-  Run r = run_faceptor(s.dir, s.base("align_300w") + "--dataset 300w --root '" + s.data + "/300w' --split test --batch 2 --json '" +
+  CliRun r = run_faceptor(s.dir, s.base("align_300w") + "--dataset 300w --root '" + s.data + "/300w' --split test --batch 2 --json '" +
                               out + "' --threads 2");
   INFO(r.err);
   REQUIRE(r.status == 0);
@@ -84,7 +66,7 @@ TEST_CASE("faceptor eval: landmarks on synthetic 300W, table and JSON") {
 TEST_CASE("faceptor eval: attributes with --max-samples, and recognition on pairs") {
   const EvalSetup& s = setup();
   const std::string out = s.dir.path("attr.json");
-  Run r = run_faceptor(s.dir, s.base("biattr_celeba") + "--dataset celeba --root '" + s.data +
+  CliRun r = run_faceptor(s.dir, s.base("biattr_celeba") + "--dataset celeba --root '" + s.data +
                               "/celeba' --split all --max-samples 3 --json '" + out + "'");
   INFO(r.err);
   REQUIRE(r.status == 0);
@@ -93,7 +75,7 @@ TEST_CASE("faceptor eval: attributes with --max-samples, and recognition on pair
   CHECK(j["metrics"]["mean_accuracy"].get<double>() <= 100.0);
   CHECK(j["metrics"].size() == 41);
 
-  Run v = run_faceptor(s.dir, s.base("recog_ms1mv3") + "--pairs '" + s.data + "/lfw/pairs.txt' --root '" + s.data +
+  CliRun v = run_faceptor(s.dir, s.base("recog_ms1mv3") + "--pairs '" + s.data + "/lfw/pairs.txt' --root '" + s.data +
                               "/lfw' --json '" + s.dir.path("recog.json") + "'");
   INFO(v.err);
   REQUIRE(v.status == 0);
@@ -106,32 +88,32 @@ TEST_CASE("faceptor eval: attributes with --max-samples, and recognition on pair
 TEST_CASE("faceptor eval: usage errors exit 2, failures exit 1 naming the file, nothing written") {
   const EvalSetup& s = setup();
   const std::string out = s.dir.path("never.json");
-  Run help = run_faceptor(s.dir, "eval --help");
+  CliRun help = run_faceptor(s.dir, "eval --help");
   CHECK(help.status == 0);
   CHECK(help.out.find("--pairs") != std::string::npos);
 
-  Run no_weights = run_faceptor(s.dir, "eval --task align_300w --dataset 300w --root x");
+  CliRun no_weights = run_faceptor(s.dir, "eval --task align_300w --dataset 300w --root x");
   CHECK(no_weights.status == 2);
   CHECK(no_weights.err.find("--weights is required") != std::string::npos);
 
-  Run kind = run_faceptor(s.dir, s.base("align_300w") + "--dataset ibug --root x");
+  CliRun kind = run_faceptor(s.dir, s.base("align_300w") + "--dataset ibug --root x");
   CHECK(kind.status == 2);
   CHECK(kind.err.find("unknown dataset kind 'ibug' (known: celeba") != std::string::npos);
 
-  Run task = run_faceptor(s.dir, s.base("align_cofw") + "--dataset 300w --root '" + s.data + "/300w' --json '" + out + "'");
+  CliRun task = run_faceptor(s.dir, s.base("align_cofw") + "--dataset 300w --root '" + s.data + "/300w' --json '" + out + "'");
   CHECK(task.status == 2);
   CHECK(task.err.find("has no task 'align_cofw' (its tasks: recog_ms1mv3") != std::string::npos);
 
-  Run root = run_faceptor(s.dir, s.base("align_300w") + "--dataset 300w --root '" + s.dir.path("missing") + "' --json '" +
+  CliRun root = run_faceptor(s.dir, s.base("align_300w") + "--dataset 300w --root '" + s.dir.path("missing") + "' --json '" +
                                  out + "'");
   CHECK(root.status == 1);
   CHECK(root.err.find("root '" + s.dir.path("missing") + "' is not a directory") != std::string::npos);
 
-  Run pairs = run_faceptor(s.dir, s.base("align_300w") + "--pairs p.txt --root x");
+  CliRun pairs = run_faceptor(s.dir, s.base("align_300w") + "--pairs p.txt --root x");
   CHECK(pairs.status == 2);
   CHECK(pairs.err.find("needs --dataset") != std::string::npos);
 
-  Run batch = run_faceptor(s.dir, s.base("align_300w") + "--dataset 300w --root x --batch 0");
+  CliRun batch = run_faceptor(s.dir, s.base("align_300w") + "--dataset 300w --root x --batch 0");
   CHECK(batch.status == 2);
 
   CHECK_FALSE(fs::exists(out));

@@ -3,12 +3,12 @@
 // profile, that every PNG it names decodes (stb) at the size it states, the text summary, and that
 // bad inputs fail with status 2 (usage) or 1 (naming the file) and write nothing.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "faceptor/image.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/fixture.h"
 #include "tests/support/temp_dir.h"
 
@@ -19,35 +19,17 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-Run faceptor(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.path(".stdout"), err = dir.path(".stderr");
-  const std::string cmd = std::string("'") + FC_FACEPTOR_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
 const std::string kPhoto = std::string(FC_SOURCE_DIR) + "/examples/astronaut.png";
 
 // The stage-2 tiny model (levels [2] + new_levels [0, 1]) and one explain run, shared by the tests.
 struct Explained {
   TempDir dir;
   std::string model = dir.path("stage2.safetensors");
-  Run convert, run;
+  CliRun convert, run;
   Explained() {
-    convert = faceptor(dir, "convert '" + fixture_path("model/stage2.pth.tar") + "' '" + model +
+    convert = run_faceptor(dir, "convert '" + fixture_path("model/stage2.pth.tar") + "' '" + model +
                                 "' --encoder-heads 3 --decoder-heads 2 --new-levels 0,1");
-    run = faceptor(dir, "explain '" + kPhoto + "' --weights '" + model + "' --task all --out '" + dir.path("out") +
+    run = run_faceptor(dir, "explain '" + kPhoto + "' --weights '" + model + "' --task all --out '" + dir.path("out") +
                             "' --per-query --tile 32 --threads 1");
   }
 };
@@ -145,12 +127,12 @@ TEST_CASE("faceptor explain: usage errors (status 2) and failures (status 1) wri
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
-    Run r = faceptor(dir, "explain " + c.args + (c.args.find("--out") == std::string::npos ? " --out '" + out + "'" : ""));
+    CliRun r = run_faceptor(dir, "explain " + c.args + (c.args.find("--out") == std::string::npos ? " --out '" + out + "'" : ""));
     CHECK(r.status == c.status);
     CHECK_MESSAGE(r.err.find(c.message) != std::string::npos, r.err);
     CHECK(!fs::exists(out));
   }
-  Run help = faceptor(dir, "explain --help");
+  CliRun help = run_faceptor(dir, "explain --help");
   CHECK(help.status == 0);
   CHECK(help.out.find("Layer-Attention profile") != std::string::npos);
   CHECK(help.out.find("--box x0,y0,x1,y1") != std::string::npos);

@@ -1,7 +1,6 @@
 // `faceptor train` end to end: the built binary on a synthetic dataset written by `faceptor synth`.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,29 +10,12 @@
 #include "core/error.h"
 #include "faceptor/model_io.h"
 #include "faceptor/train/checkpoint.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Run {
-  int status = -1;
-  std::string err;
-};
-
-Run faceptor(const fc::test::TempDir& dir, const std::string& args) {
-  const std::string err = dir.path(".stderr");
-  const std::string cmd = std::string("'") + FC_FACEPTOR_BINARY + "' " + args + " >/dev/null 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  Run r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  std::ifstream in(err);
-  std::stringstream text;
-  text << in.rdbuf();
-  r.err = text.str();
-  return r;
-}
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -41,14 +23,14 @@ void write_text(const std::string& path, const std::string& text) { std::ofstrea
 
 TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file") {
   fc::test::TempDir dir;
-  CHECK(faceptor(dir, "train --help").status == 0);
-  CHECK(faceptor(dir, "train").status == 2);
-  CHECK(faceptor(dir, "train a.json --max-iter zero").status == 2);
-  Run missing = faceptor(dir, "train '" + dir.path("nope.json") + "'");
+  CHECK(fc::test::run_faceptor(dir, "train --help").status == 0);
+  CHECK(fc::test::run_faceptor(dir, "train").status == 2);
+  CHECK(fc::test::run_faceptor(dir, "train a.json --max-iter zero").status == 2);
+  fc::test::CliRun missing = fc::test::run_faceptor(dir, "train '" + dir.path("nope.json") + "'");
   CHECK(missing.status == 1);
   CHECK(missing.err.find("nope.json") != std::string::npos);
 
-  REQUIRE(faceptor(dir, "synth --count 8 --size 64 --out '" + dir.path("synth") + "'").status == 0);
+  REQUIRE(fc::test::run_faceptor(dir, "synth --count 8 --size 64 --out '" + dir.path("synth") + "'").status == 0);
   const std::string config = fc::str_cat(R"({
     "model": {"preset": "base", "encoder": {"width": 32, "layers": 2, "heads": 2, "pos_grid": 4},
               "decoder": {"hidden": 16, "heads": 2, "ffn": 32, "layers": 1, "levels": [1]},
@@ -61,7 +43,7 @@ TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file
     "max_iter": 10, "workers": 1, "seed": 1
   })");
   write_text(dir.path("train.json"), config);
-  Run run = faceptor(dir, "train '" + dir.path("train.json") + "' --max-iter 2 --threads 1 --out '" +
+  fc::test::CliRun run = fc::test::run_faceptor(dir, "train '" + dir.path("train.json") + "' --max-iter 2 --threads 1 --out '" +
                               dir.path("run") + "'");
   INFO(run.err);
   REQUIRE(run.status == 0);
@@ -71,7 +53,7 @@ TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file
   CHECK(fc::faceptor::train::read_train_state(ckpt).step == 2);
 
   write_text(dir.path("bad.json"), fc::str_cat(R"({"model": "base", "tasks": [], "schedule": {}, "max_iter": 1})"));
-  Run bad = faceptor(dir, "train '" + dir.path("bad.json") + "'");
+  fc::test::CliRun bad = fc::test::run_faceptor(dir, "train '" + dir.path("bad.json") + "'");
   CHECK(bad.status == 1);
   CHECK(bad.err.find("bad.json: tasks: expected a non-empty list of tasks") != std::string::npos);
 }
