@@ -103,8 +103,4 @@ struct Explanation {
 // keep_attention and computes every task's profile. Throws when no requested task has queries.
 Explanation explain(const FaceptorModel& model, const Image& image, const ExplainOptions& options);
 
-// input (1, 3, S, S) normalised for the dense (FaRL statistics) or the 112 ((x - 0.5) / 0.5)
-// pipeline -> the 8-bit picture it encodes.
-Image picture_from_model_input(const Tensor& input, bool dense);
-
 }  // namespace fc::faceptor

@@ -59,4 +59,16 @@ std::vector<Point2> points_in_image(std::span<const Point2> crop_points, const C
   return out;
 }
 
+Image picture_from_model_input(const Tensor& input, bool dense) {
+  FC_CHECK(input.ndim() == 4 && input.size(0) == 1 && input.size(1) == 3,
+           "picture_from_model_input: expected an input (1, 3, H, W), got ", input.shape());
+  Tensor chw = input.select(0, 0).contiguous().clone();
+  float* p = chw.mutable_data();
+  const int64_t plane = chw.size(1) * chw.size(2);
+  for (int c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < plane; ++i)
+      p[c * plane + i] = dense ? p[c * plane + i] * kFarlStd[c] + kFarlMean[c] : p[c * plane + i] * 0.5f + 0.5f;
+  return image_from_tensor01(chw);
+}
+
 }  // namespace fc

@@ -52,6 +52,11 @@ CropWarp dense_crop_from_five_points(std::span<const Point2> points, const std::
 // image -> (1, 3, crop.height, crop.width) normalised with the FaRL statistics.
 Tensor dense_input(const Image& image, const CropWarp& crop);
 
+// The inverse of the normalisation: input (1, 3, S, S) normalised for the dense pipeline (FaRL
+// statistics) or the 112 one ((x - 0.5) / 0.5) -> the 8-bit picture it encodes (overlays,
+// explain's figures, pictures of --input-npy tensors).
+Image picture_from_model_input(const Tensor& input, bool dense);
+
 // Parsing logits (C, crop.height, crop.width) -> one label per original pixel (row-major H*W):
 // bilinear warp of the logits back to the image, then argmax (official test_post_transform).
 std::vector<int32_t> parsing_labels_in_image(const Tensor& logits, const CropWarp& crop, int image_height,

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "faceptor/analyze.h"
 #include "faceptor/model_io.h"
+#include "faceptor/preprocess.h"
 #include "tools/analysis_report.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -189,7 +190,7 @@ int analyze_command(const std::vector<std::string>& argv) {
       staged.add_file(j.json_path, analysis_json(j.path, analysis, options.region, npy.has_value()).dump(2) + "\n");
     if (!j.overlay_path.empty()) {
       Image base =
-          npy ? image_from_model_input(j.tensor, uses_dense_input(model->config, static_cast<int>(j.tensor.size(2))))
+          npy ? picture_from_model_input(j.tensor, uses_dense_input(model->config, static_cast<int>(j.tensor.size(2))))
               : j.image;
       staged.add_file(j.overlay_path, encode_png(draw_overlay(base, analysis)));
     }

@@ -3,7 +3,7 @@
 // (one colour per task), and a short legend (age, expression, which tasks are shown).
 //
 //   Image panel = draw_overlay(photo, analysis);
-//   Image seen = image_from_model_input(x, /*dense=*/true);   // what a (1, 3, S, S) input shows
+//   Image seen = picture_from_model_input(x, /*dense=*/true);  // faceptor/preprocess.h
 #pragma once
 
 #include "faceptor/analyze.h"
@@ -13,9 +13,5 @@ namespace fc::tools {
 
 // base must be the analysis frame (the original picture, or the input tensor's picture).
 Image draw_overlay(const Image& base, const faceptor::Analysis& analysis);
-
-// input (1, 3, S, S) normalised for the dense (FaRL statistics) or the 112 ((x - 0.5) / 0.5)
-// pipeline -> the RGB picture it encodes.
-Image image_from_model_input(const Tensor& input, bool dense);
 
 }  // namespace fc::tools
