@@ -36,6 +36,46 @@ std::optional<InterpreterKind> parse_interpreter(const std::string& name) {
   return std::nullopt;
 }
 
+const char* loss_name(LossKind loss) {
+  switch (loss) {
+    case LossKind::cosface: return "cosface";
+    case LossKind::age_dldl: return "age_dldl";
+    case LossKind::binary_cross_entropy: return "binary_cross_entropy";
+    case LossKind::cross_entropy: return "cross_entropy";
+    case LossKind::pixel_cross_entropy: return "pixel_cross_entropy";
+    case LossKind::landmark: return "landmark";
+  }
+  return "?";
+}
+
+std::optional<LossKind> parse_loss(const std::string& name) {
+  for (LossKind l : {LossKind::cosface, LossKind::age_dldl, LossKind::binary_cross_entropy, LossKind::cross_entropy,
+                     LossKind::pixel_cross_entropy, LossKind::landmark})
+    if (name == loss_name(l)) return l;
+  return std::nullopt;
+}
+
+LossKind default_loss(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::recognition: return LossKind::cosface;
+    case TaskKind::age: return LossKind::age_dldl;
+    case TaskKind::attributes: return LossKind::binary_cross_entropy;
+    case TaskKind::expression: return LossKind::cross_entropy;
+    case TaskKind::parsing: return LossKind::pixel_cross_entropy;
+    case TaskKind::landmarks: return LossKind::landmark;
+  }
+  return LossKind::cross_entropy;
+}
+
+InterpreterKind loss_interpreter(LossKind loss) {
+  switch (loss) {
+    case LossKind::cosface: return InterpreterKind::feature;
+    case LossKind::pixel_cross_entropy:
+    case LossKind::landmark: return InterpreterKind::map;
+    default: return InterpreterKind::value;
+  }
+}
+
 const std::vector<std::string>& celeba_attribute_names() {
   static const std::vector<std::string> names = {
       "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive",   "Bags_Under_Eyes",   "Bald",
