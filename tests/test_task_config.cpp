@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "faceptor/image.h"
+#include "faceptor/data/open_dataset.h"
+#include "faceptor/data/readers_synth.h"
 #include "faceptor/model_io.h"
 #include "faceptor/synth/dataset_writer.h"
 #include "faceptor/synth/labels.h"
@@ -25,8 +27,8 @@ namespace {
 const char* kHeadPose = "headpose_synth";
 
 TaskSpec head_pose_task(int input_size) {
-  TaskSpec t{kHeadPose, TaskKind::expression, 5, InterpreterKind::value, input_size, synth::yaw_bin_names(5)};
-  t.loss = LossKind::cross_entropy;
+  TaskSpec t{kHeadPose, TaskKind::expression, 5, InterpreterKind::value, input_size, synth::yaw_bin_names(5),
+             LossKind::cross_entropy};
   return t;
 }
 
@@ -103,6 +105,27 @@ TEST_CASE("task config: synthetic yaw bins") {
   const synth::SynthSample s = synth::generate_sample(options, 3);
   CHECK(std::abs(s.yaw) <= synth::kMaxYaw);
   CHECK(s.yaw != 0.0);
+}
+
+TEST_CASE("task config: the synth_headpose dataset reads the yaw bins of `faceptor synth`") {
+  test::TempDir dir;
+  synth::SynthOptions options;
+  options.out_dir = dir.path("synth");
+  options.count = 4;
+  options.image_size = 32;
+  options.supersample = 1;
+  synth::write_synthetic_dataset(options);
+  auto dataset = data::open_dataset({"synth_headpose", options.out_dir, "all"});
+  REQUIRE(dataset->size() == 4);
+  Rng rng(1);
+  for (int i = 0; i < 4; ++i) {
+    const data::Sample s = dataset->get(static_cast<size_t>(i), rng);
+    CHECK(s.expression == synth::yaw_bin(synth::generate_sample(options, i).yaw));
+    CHECK(s.image.shape() == Shape{3, 32, 32});
+  }
+  CHECK_THROWS_WITH_AS(data::SynthHeadPose(options.out_dir, "dev"), doctest::Contains("unknown split 'dev'"), Error);
+  test::write_file(dir.path("synth/annotations.jsonl"), "{\"celeba_file\": \"000001.png\"}\n");
+  CHECK_THROWS_WITH_AS(data::SynthHeadPose(options.out_dir, "all"), doctest::Contains("annotations.jsonl:1"), Error);
 }
 
 TEST_CASE("task config: a task added to a trained model trains its queries; other outputs stay bit-identical") {
