@@ -120,6 +120,7 @@ std::string ModelConfig::to_json() const {
                           {"interpreter", interpreter_name(t.interpreter)},
                           {"input_size", t.input_size},
                           {"labels", t.labels}});
+    if (t.loss) tasks_json.back()["loss"] = loss_name(*t.loss);
   }
   j["tasks"] = tasks_json;
   // Faceptor files keep exactly the old keys, so older readers still open them.
@@ -169,6 +170,11 @@ ModelConfig ModelConfig::from_json(const std::string& text, const std::string& s
       spec.interpreter = *interp;
       spec.input_size = t.at("input_size").get<int>();
       spec.labels = t.value("labels", std::vector<std::string>{});
+      if (t.contains("loss")) {
+        auto loss = parse_loss(t.at("loss").get<std::string>());
+        FC_CHECK(loss, source, ": task '", spec.name, "' has unknown loss '", t.at("loss").get<std::string>(), "'");
+        spec.loss = *loss;
+      }
       c.tasks.push_back(spec);
     }
     c.architecture = j.value("architecture", std::string(kArchitectureFaceptor));
@@ -227,6 +233,9 @@ void ModelConfig::validate(const std::string& source) const {
     } else {
       FC_CHECK(t.queries > 0, source, ": task ", t.name, " needs decoder queries");
     }
+    FC_CHECK(loss_interpreter(t.training_loss()) == t.interpreter, source, ": task ", t.name, " has loss ",
+             loss_name(t.training_loss()), ", which takes the ", interpreter_name(loss_interpreter(t.training_loss())),
+             " interpreter's output, not the ", interpreter_name(t.interpreter), " interpreter's");
     if (!t.labels.empty())
       FC_CHECK(static_cast<int>(t.labels.size()) == t.queries, source, ": task ", t.name, " has ", t.labels.size(),
                " labels for ", t.queries, " queries");

@@ -1,6 +1,7 @@
 #include "faceptor/model.h"
 
 #include <algorithm>
+#include <map>
 
 #include "core/error.h"
 
@@ -75,6 +76,52 @@ PassResult FaceptorModel::run(const Tensor& input, std::vector<std::string> task
     if (cache.memory.src.defined() && result.memory_levels.empty()) result.memory_levels = cache.memory.token_levels;
   }
   return result;
+}
+
+std::vector<std::string> tensors_of_new_tasks(const ModelConfig& base, FaceptorModel& grown) {
+  std::vector<std::string> prefixes;
+  for (const TaskSpec& t : grown.config.tasks)
+    if (base.find_task(t.name) == nullptr)
+      for (const char* table : {"decoder.query_feat.", "decoder.query_embed."}) prefixes.push_back(table + t.name + ".");
+  auto base_uses = [&](InterpreterKind kind) {
+    return std::any_of(base.tasks.begin(), base.tasks.end(), [&](const TaskSpec& t) { return t.interpreter == kind; });
+  };
+  if (!base.has_decoder_tasks()) prefixes.push_back("decoder.");
+  if (!base_uses(InterpreterKind::feature)) prefixes.push_back("interpreters.feature_v2.");
+  if (!base_uses(InterpreterKind::value)) prefixes.push_back("interpreters.value.");
+  if (!base_uses(InterpreterKind::map)) prefixes.push_back("interpreters.map_v2.");
+  std::vector<std::string> names;
+  Module::NamedTensors slots = grown.named_parameters();
+  for (auto& b : grown.named_buffers()) slots.push_back(b);
+  for (auto& [name, slot] : slots)
+    for (const std::string& p : prefixes)
+      if (name.rfind(p, 0) == 0) {
+        names.push_back(name);
+        break;
+      }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::unique_ptr<FaceptorModel> add_task(FaceptorModel& model, const TaskSpec& spec, Rng& rng,
+                                        std::vector<std::string>* new_tensors) {
+  FC_CHECK(model.config.find_task(spec.name) == nullptr, "add_task: the model already has a task '", spec.name, "'");
+  ModelConfig config = model.config;
+  config.tasks.push_back(spec);
+  config.validate(str_cat("add_task(", spec.name, ")"));
+  auto grown = std::make_unique<FaceptorModel>(config);
+  grown->initialize(rng);
+  std::map<std::string, Tensor> old;
+  for (auto& [name, slot] : model.named_parameters()) old.emplace(name, slot->detach().clone());
+  for (auto& [name, slot] : model.named_buffers()) old.emplace(name, slot->detach().clone());
+  LoadReport report = grown->load_state(old);
+  const std::vector<std::string> fresh = tensors_of_new_tasks(model.config, *grown);
+  std::sort(report.missing.begin(), report.missing.end());
+  FC_CHECK(report.unexpected.empty() && report.misshaped.empty() && report.missing == fresh,
+           "add_task(", spec.name, "): the grown model does not hold the old one's tensors:\n", report.summary());
+  grown->train(model.is_training());
+  if (new_tensors != nullptr) *new_tensors = fresh;
+  return grown;
 }
 
 }  // namespace fc::faceptor

@@ -54,4 +54,22 @@ class FaceptorModel : public FaceModel {
   std::unique_ptr<MapInterpreter> map_interpreter;          // "interpreters.map_v2"
 };
 
+// Grows a model by one task (a TaskSpec from configuration, faceptor/tasks.h): a new model whose
+// config is model.config plus `spec`, holding copies of every parameter and buffer of `model`,
+// so the existing tasks' outputs stay bit-identical; what the old model lacks (the new task's
+// decoder.query_feat.<task> / decoder.query_embed.<task>, an interpreter of a kind it had no task
+// of) is freshly initialised from `rng` as training from scratch would. `new_tensors`, when
+// given, receives those names. Fine-tune only them with the trainer's `trainable` list.
+//
+//   std::vector<std::string> fresh;
+//   auto grown = add_task(*model, {"headpose_synth", TaskKind::expression, 5, InterpreterKind::value, 112,
+//                                   synth::yaw_bin_names()}, rng, &fresh);
+std::unique_ptr<FaceptorModel> add_task(FaceptorModel& model, const TaskSpec& spec, Rng& rng,
+                                        std::vector<std::string>* new_tensors = nullptr);
+
+// The tensor names a model of config `grown` has beyond one of config `base` (a task list that
+// gained tasks): the new tasks' query tables, the interpreters and decoder `base` had no use for.
+// Sorted. Used by add_task and by training's load_initial_weights to accept exactly these missing.
+std::vector<std::string> tensors_of_new_tasks(const ModelConfig& base, FaceptorModel& grown);
+
 }  // namespace fc::faceptor

@@ -36,6 +36,46 @@ std::optional<InterpreterKind> parse_interpreter(const std::string& name) {
   return std::nullopt;
 }
 
+const char* loss_name(LossKind loss) {
+  switch (loss) {
+    case LossKind::cosface: return "cosface";
+    case LossKind::age_dldl: return "age_dldl";
+    case LossKind::binary_cross_entropy: return "binary_cross_entropy";
+    case LossKind::cross_entropy: return "cross_entropy";
+    case LossKind::pixel_cross_entropy: return "pixel_cross_entropy";
+    case LossKind::landmark: return "landmark";
+  }
+  return "?";
+}
+
+std::optional<LossKind> parse_loss(const std::string& name) {
+  for (LossKind l : {LossKind::cosface, LossKind::age_dldl, LossKind::binary_cross_entropy, LossKind::cross_entropy,
+                     LossKind::pixel_cross_entropy, LossKind::landmark})
+    if (name == loss_name(l)) return l;
+  return std::nullopt;
+}
+
+LossKind default_loss(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::recognition: return LossKind::cosface;
+    case TaskKind::age: return LossKind::age_dldl;
+    case TaskKind::attributes: return LossKind::binary_cross_entropy;
+    case TaskKind::expression: return LossKind::cross_entropy;
+    case TaskKind::parsing: return LossKind::pixel_cross_entropy;
+    case TaskKind::landmarks: return LossKind::landmark;
+  }
+  return LossKind::cross_entropy;
+}
+
+InterpreterKind loss_interpreter(LossKind loss) {
+  switch (loss) {
+    case LossKind::cosface: return InterpreterKind::feature;
+    case LossKind::pixel_cross_entropy:
+    case LossKind::landmark: return InterpreterKind::map;
+    default: return InterpreterKind::value;
+  }
+}
+
 const std::vector<std::string>& celeba_attribute_names() {
   static const std::vector<std::string> names = {
       "5_o_Clock_Shadow", "Arched_Eyebrows", "Attractive",   "Bags_Under_Eyes",   "Bald",
@@ -75,20 +115,32 @@ namespace {
 std::vector<TaskSpec> all_official_tasks() {
   using K = TaskKind;
   using I = InterpreterKind;
+  // Official tasks train with their kind's loss (TaskSpec::loss unset).
+  auto task = [](const char* name, K kind, int queries, I interpreter, int input_size,
+                 std::vector<std::string> labels) {
+    TaskSpec t;
+    t.name = name;
+    t.kind = kind;
+    t.queries = queries;
+    t.interpreter = interpreter;
+    t.input_size = input_size;
+    t.labels = std::move(labels);
+    return t;
+  };
   return {
-      {"recog_ms1mv3", K::recognition, 0, I::feature, 112, {}},
-      {"age_morph2", K::age, 101, I::value, 112, {}},
-      {"age_utkface", K::age, 101, I::value, 112, {}},
-      {"biattr_celeba", K::attributes, 40, I::value, 112, celeba_attribute_names()},
-      {"affect_affectnet", K::expression, 7, I::value, 112, expression_names()},
-      {"affect_rafdb", K::expression, 7, I::value, 112, expression_names()},
-      {"affect_ferplus", K::expression, 7, I::value, 112, expression_names()},
-      {"parsing_celebam", K::parsing, 19, I::map, 512, celebamask_hq_class_names()},
-      {"parsing_lapa", K::parsing, 11, I::map, 512, lapa_class_names()},
-      {"align_300w", K::landmarks, 68, I::map, 512, {}},
-      {"align_cofw", K::landmarks, 29, I::map, 512, {}},
-      {"align_wflw", K::landmarks, 98, I::map, 512, {}},
-      {"align_aflw", K::landmarks, 19, I::map, 512, {}},
+      task("recog_ms1mv3", K::recognition, 0, I::feature, 112, {}),
+      task("age_morph2", K::age, 101, I::value, 112, {}),
+      task("age_utkface", K::age, 101, I::value, 112, {}),
+      task("biattr_celeba", K::attributes, 40, I::value, 112, celeba_attribute_names()),
+      task("affect_affectnet", K::expression, 7, I::value, 112, expression_names()),
+      task("affect_rafdb", K::expression, 7, I::value, 112, expression_names()),
+      task("affect_ferplus", K::expression, 7, I::value, 112, expression_names()),
+      task("parsing_celebam", K::parsing, 19, I::map, 512, celebamask_hq_class_names()),
+      task("parsing_lapa", K::parsing, 11, I::map, 512, lapa_class_names()),
+      task("align_300w", K::landmarks, 68, I::map, 512, {}),
+      task("align_cofw", K::landmarks, 29, I::map, 512, {}),
+      task("align_wflw", K::landmarks, 98, I::map, 512, {}),
+      task("align_aflw", K::landmarks, 19, I::map, 512, {}),
   };
 }
 

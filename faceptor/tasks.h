@@ -5,8 +5,11 @@
 //   const TaskSpec* age = find_official_task("age_morph2");   // 101 queries, value, 112
 //   std::vector<TaskSpec> tasks = faceptor_full_tasks();
 //
-// A task is data, not code: a new one is a TaskSpec in the model config with a kind whose
-// output rule exists (faceptor/outputs.h).
+// A task is data, not code: a new one is a TaskSpec in the model config (name, kind, query count,
+// interpreter, input size, labels, optionally a loss) whose kind has an output rule
+// (faceptor/outputs.h): a "head pose in 5 bins" task is {kind expression (softmax over the
+// queries), 5 queries, value interpreter, 5 labels}; its loss follows the kind (cross-entropy)
+// unless the config names another. add_task (faceptor/model.h) grows a trained model by one task.
 #pragma once
 
 #include <optional>
@@ -23,6 +26,17 @@ std::optional<TaskKind> parse_task_kind(const std::string& name);
 const char* interpreter_name(InterpreterKind kind);
 std::optional<InterpreterKind> parse_interpreter(const std::string& name);
 
+// The training loss of a task and the Batch label it reads (train/objective.h task_loss):
+// cosface (feature output, Batch::identity), age_dldl (value, Batch::age), binary_cross_entropy
+// (value, Batch::attributes, -1 masked), cross_entropy (value, Batch::expression: the class index
+// of any single-label task), pixel_cross_entropy (map, Batch::parsing), landmark (map,
+// Batch::landmarks: point L2 + heatmap BCE).
+enum class LossKind { cosface, age_dldl, binary_cross_entropy, cross_entropy, pixel_cross_entropy, landmark };
+const char* loss_name(LossKind loss);
+std::optional<LossKind> parse_loss(const std::string& name);
+LossKind default_loss(TaskKind kind);               // the official loss of each kind
+InterpreterKind loss_interpreter(LossKind loss);    // the output the loss takes
+
 struct TaskSpec {
   std::string name;         // official name, e.g. "parsing_celebam"
   TaskKind kind;
@@ -30,6 +44,9 @@ struct TaskSpec {
   InterpreterKind interpreter;
   int input_size = 112;     // 112 for attribute-type tasks, 512 for dense tasks
   std::vector<std::string> labels;  // attribute, expression or parsing class names; empty otherwise
+  std::optional<LossKind> loss;     // unset: default_loss(kind) (model files then omit "loss")
+
+  LossKind training_loss() const { return loss.value_or(default_loss(kind)); }
 };
 
 const TaskSpec* find_official_task(const std::string& name);

@@ -40,7 +40,8 @@ TEST_CASE("open_dataset: parse_dataset_spec reads kind, root, split and names th
 
   CHECK_THROWS_WITH_AS(parse_dataset_spec(R"({"kind": "celebA", "root": "x"})", "cfg.json: b"),
                        doctest::Contains("cfg.json: b: dataset spec field 'kind': unknown kind 'celebA' (known: celeba, "
-                                         "celebamask_hq, lapa, 300w, wflw, rafdb, affectnet, utkface, identity_folders)"),
+                                         "celebamask_hq, lapa, 300w, wflw, rafdb, affectnet, utkface, identity_folders, "
+                                         "synth_headpose)"),
                        Error);
   CHECK_THROWS_WITH_AS(parse_dataset_spec(R"({"kind": "celeba"})", "cfg.json: c"),
                        doctest::Contains("cfg.json: c: dataset spec needs field 'root'"), Error);

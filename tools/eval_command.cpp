@@ -20,7 +20,7 @@ namespace {
 const std::vector<OptionSpec> kOptions = {
     {"weights", "W", "model file (.safetensors, from faceptor convert)"},
     {"task", "T", "task of the model to evaluate, e.g. align_300w, parsing_celebam, recog_ms1mv3"},
-    {"dataset", "KIND", "dataset kind: celeba, celebamask_hq, lapa, 300w, wflw, rafdb, affectnet, utkface"},
+    {"dataset", "KIND", "dataset kind: celeba, celebamask_hq, lapa, 300w, wflw, rafdb, affectnet, utkface,\nsynth_headpose"},
     {"root", "DIR", "dataset root (recognition: the images root of --pairs)"},
     {"split", "S", "dataset split (default: test)"},
     {"pairs", "FILE", "recognition: LFW-style pairs.txt (images under --root)"},

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "faceptor/data/readers_dense.h"
 #include "faceptor/data/readers_labels.h"
+#include "faceptor/data/readers_synth.h"
 #include "faceptor/data/transforms.h"
 
 namespace fc::faceptor::data {
@@ -35,6 +36,7 @@ std::vector<TaskKind> labelled_task_kinds(const std::string& kind) {
   if (kind == "rafdb" || kind == "affectnet") return {TaskKind::expression};
   if (kind == "utkface") return {TaskKind::age};
   if (kind == "identity_folders") return {TaskKind::recognition};
+  if (kind == "synth_headpose") return {TaskKind::expression};  // yaw bin as the class index
   FC_CHECK(false, "dataset kind '", kind, "' is unknown (known: ", joined_kinds(), ")");
   return {};
 }
@@ -94,7 +96,7 @@ std::shared_ptr<const Dataset> open_wflw(const DatasetSpec& spec) {
 const std::vector<std::string>& dataset_kinds() {
   static const std::vector<std::string> kinds = {"celeba", "celebamask_hq", "lapa",    "300w",
                                                  "wflw",   "rafdb",         "affectnet", "utkface",
-                                                 "identity_folders"};
+                                                 "identity_folders", "synth_headpose"};
   return kinds;
 }
 
@@ -147,6 +149,7 @@ std::shared_ptr<const Dataset> open_dataset(const DatasetSpec& spec) {
   if (kind == "rafdb") return std::make_shared<RafDb>(spec.root, spec.split);
   if (kind == "affectnet") return std::make_shared<AffectNet>(spec.root, spec.split);
   if (kind == "utkface") return std::make_shared<UtkFace>(root_for_unsplit(spec));
+  if (kind == "synth_headpose") return std::make_shared<SynthHeadPose>(spec.root, spec.split);
   return std::make_shared<IdentityFolders>(root_for_unsplit(spec));
 }
 
@@ -167,6 +170,8 @@ Transform train_transform_for(const TaskSpec& task, const DatasetSpec& spec) {
   check_task_fits(task, spec);
   if (is_dense(task)) return dense_train_transform({dense_recipe_for(task, spec), task.input_size});
   if (task.kind == TaskKind::recognition) return recognition_train_transform(task.input_size);
+  // A horizontal flip mirrors the yaw, which the label would not follow.
+  if (spec.kind == "synth_headpose") return resize_transform(task.input_size);
   return attribute_train_transform(task.input_size);
 }
 

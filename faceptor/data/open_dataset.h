@@ -19,6 +19,8 @@
 //   affectnet        AffectNet(root, split)                  train, test (or the CSVs' names)
 //   utkface          UtkFace(dir)
 //   identity_folders IdentityFolders(dir)
+//   synth_headpose   SynthHeadPose(root, split) (readers_synth.h): `faceptor synth` output, the
+//                    yaw bin as class label; train, val, test, train_val, all; no flip in training
 // For 300w, utkface and identity_folders a folder root/<split> wins when it exists (the
 // synthetic dataset writes 300w/train and 300w/test that way); utkface and identity_folders
 // otherwise read root itself for "train" and "all".

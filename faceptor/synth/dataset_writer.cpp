@@ -164,6 +164,9 @@ SynthSummary write_synthetic_dataset(const SynthOptions& o) {
     for (Point2 q : pts) fp.push_back({q.x, q.y});
     j["landmarks"] = lm;
     j["five_points"] = fp;
+    j["yaw"] = s.yaw;
+    j["roll"] = s.roll;
+    j["yaw_bin"] = yaw_bin(s.yaw);
     jsonl << j.dump() << "\n";
   }
   write_text((root / "celeba/list_attr_celeba.txt").string(), attr.str());
@@ -231,7 +234,8 @@ SynthSummary write_synthetic_dataset(const SynthOptions& o) {
       {"rafdb", {{"list", "rafdb/basic/EmoLabel/list_patition_label.txt"}, {"images", "rafdb/basic/Image/aligned"},
                  {"note", "list names end in .png; the image is <stem>_aligned.png"}}},
       {"lfw", {{"images", "lfw"}, {"pairs", "lfw/pairs.txt"}, {"note", "one fold: header '1<TAB>n', n matched, n mismatched"}}},
-      {"annotations", {{"file", "annotations.jsonl"}, {"note", "exact float labels per sample, 0-based pixel coordinates"}}}};
+      {"annotations", {{"file", "annotations.jsonl"}, {"note", "exact float labels per sample, 0-based pixel coordinates; yaw and roll in radians, yaw_bin: "
+                                  "yaw in 5 equal bins over [-0.4, 0.4] (synth/labels.h yaw_bin)"}}}};
   m["matched_pairs"] = summary.matched_pairs;
   m["mismatched_pairs"] = summary.mismatched_pairs;
   write_text((root / "manifest.json").string(), m.dump(2) + "\n");

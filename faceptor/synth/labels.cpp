@@ -1,6 +1,8 @@
 #include "faceptor/synth/labels.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "core/error.h"
 #include "faceptor/tasks.h"
@@ -77,6 +79,24 @@ int rafdb_label(int expression) {
   FC_CHECK(expression >= 0 && expression < 7, "synth::rafdb_label: expression ", expression, " not in 0..6");
   static const int raf[7] = {7, 4, 5, 1, 2, 3, 6};
   return raf[expression];
+}
+
+int yaw_bin(double yaw, int bins) {
+  FC_CHECK(bins > 0, "yaw_bin: ", bins, " bins");
+  const auto bin = static_cast<int>(std::floor((yaw + kMaxYaw) / (2 * kMaxYaw) * bins));
+  return std::clamp(bin, 0, bins - 1);
+}
+
+std::vector<std::string> yaw_bin_names(int bins) {
+  FC_CHECK(bins > 0, "yaw_bin_names: ", bins, " bins");
+  std::vector<std::string> names;
+  for (int i = 0; i < bins; ++i) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "yaw %.2f..%.2f", -kMaxYaw + 2 * kMaxYaw * i / bins,
+                  -kMaxYaw + 2 * kMaxYaw * (i + 1) / bins);
+    names.push_back(buf);
+  }
+  return names;
 }
 
 std::array<Point2, 5> five_points(const Landmarks& p) {

@@ -36,6 +36,14 @@ int rafdb_label(int affectnet_expression);
 // mouth corners (means of 36-41 and 42-47, then points 30, 48, 54).
 std::array<Point2, 5> five_points(const Landmarks& landmarks);
 
+// Head pose as classes, for a task that exists only in configuration (tests/test_task_config.cpp):
+// yaw in [-kMaxYaw, kMaxYaw] radians (sample_face_spec's range) cut into `bins` equal bins,
+// bin 0 the most negative yaw; values outside clamp to the end bins.
+inline constexpr double kMaxYaw = 0.4;
+int yaw_bin(double yaw, int bins = 5);
+// "yaw -0.40..-0.24" ...: each bin's range in radians, for TaskSpec::labels.
+std::vector<std::string> yaw_bin_names(int bins = 5);
+
 // How grey the hair has turned at this age (0 none .. 1 white); above 0.55 it counts as Gray_Hair.
 float grey_fraction(const FaceSpec& face);
 

@@ -32,6 +32,7 @@ struct SynthSample {
   int identity = 0;
   bool male = false;
   std::array<int8_t, 40> attributes{};  // CelebA order; +1 / -1, 0 = not controlled
+  double yaw = 0, roll = 0;      // head pose in radians (FaceSpec); yaw_bin() in labels.h makes classes
 };
 
 // image_size >= 32; supersample (odd) trades speed for smoother edges.

@@ -248,6 +248,8 @@ SynthSample render_face(const FaceSpec& face, int image_size, int supersample) {
   out.identity = face.identity_id;
   out.male = face.id.male;
   out.attributes = face_attributes(face);
+  out.yaw = face.yaw;
+  out.roll = face.roll;
   return out;
 }
 

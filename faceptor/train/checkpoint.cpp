@@ -1,5 +1,6 @@
 #include "faceptor/train/checkpoint.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -141,13 +142,30 @@ TrainState load_checkpoint(const std::string& path, FaceptorModel& model, MultiT
   return state;
 }
 
-void load_initial_weights(const std::string& path, FaceptorModel& model, MultiTaskObjective* objective) {
+std::vector<std::string> load_initial_weights(const std::string& path, FaceptorModel& model,
+                                              MultiTaskObjective* objective) {
   SafetensorsFile file = SafetensorsFile::open(path);
+  const ModelConfig file_config = read_model_config(path);
   SplitTensors split = read_split(file);
   LoadReport report = model.load_state(split.model);
+  // Tasks the training config adds to the file's model: their tensors start fresh.
+  const std::vector<std::string> fresh = tensors_of_new_tasks(file_config, model);
+  std::vector<std::string> missing, started_fresh;
+  for (const std::string& name : report.missing)
+    (std::binary_search(fresh.begin(), fresh.end(), name) ? started_fresh : missing).push_back(name);
+  report.missing = missing;
   FC_CHECK(report.ok(), path, ": the initial weights do not match the model of the training config:\n",
            report.summary());
-  if (objective != nullptr && !split.losses.empty()) load_or_throw(*objective, split.losses, path, "loss (losses.*)");
+  if (objective != nullptr && !split.losses.empty()) {
+    LoadReport losses = objective->load_state(split.losses);
+    std::vector<std::string> missing_losses;
+    for (const std::string& name : losses.missing)
+      if (file_config.find_task(name.substr(0, name.find('.'))) != nullptr) missing_losses.push_back(name);
+    losses.missing = missing_losses;
+    FC_CHECK(losses.ok(), path, ": loss (losses.*) tensors do not match:\n", losses.summary());
+  }
+  std::sort(started_fresh.begin(), started_fresh.end());
+  return started_fresh;
 }
 
 }  // namespace fc::faceptor::train

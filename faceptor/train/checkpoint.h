@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/random.h"
 #include "faceptor/data/sampler.h"
@@ -50,7 +51,12 @@ TrainState read_train_state(const std::string& path);
 
 // Copies the model tensors of a model file or checkpoint into `model` (names must match exactly;
 // "losses.*" and "optimizer.*" are ignored), and the "losses.*" tensors into `objective` when given.
-// The start of a training run from "init" weights.
-void load_initial_weights(const std::string& path, FaceptorModel& model, MultiTaskObjective* objective);
+// The start of a training run from "init" weights. The model may have tasks the file's config
+// lacks (a task added in the training config): exactly their tensors (tensors_of_new_tasks in
+// faceptor/model.h) may be missing and keep the model's fresh initialisation; their names are
+// returned, sorted. Anything else missing, unexpected or misshaped throws naming the file.
+// Loss tensors of tasks the file lacks stay fresh too.
+std::vector<std::string> load_initial_weights(const std::string& path, FaceptorModel& model,
+                                              MultiTaskObjective* objective);
 
 }  // namespace fc::faceptor::train

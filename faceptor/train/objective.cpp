@@ -29,7 +29,7 @@ std::map<std::string, double> reweight_tasks(const std::vector<std::pair<std::st
 MultiTaskObjective::MultiTaskObjective(const ModelConfig& config, ObjectiveOptions options)
     : config_(config), options_(std::move(options)) {
   for (const TaskSpec& t : config_.tasks) {
-    if (t.kind != TaskKind::recognition) continue;
+    if (t.training_loss() != LossKind::cosface) continue;
     auto it = options_.recognition_classes.find(t.name);
     FC_CHECK(it != options_.recognition_classes.end() && it->second > 0, "MultiTaskObjective: recognition task ",
              t.name, " needs its number of identities (ObjectiveOptions::recognition_classes)");
@@ -57,23 +57,25 @@ const Tensor& require_label(const Tensor& label, const TaskSpec& task, const cha
 
 Tensor task_loss(const TaskSpec& task, const Tensor& raw, const data::Batch& batch, const CosFaceLoss* cosface,
                  std::map<std::string, Tensor>& terms) {
-  switch (task.kind) {
-    case TaskKind::recognition:
+  // The loss is configuration (TaskSpec::loss, by default the kind's), so a new task of an
+  // existing shape needs no code here.
+  switch (task.training_loss()) {
+    case LossKind::cosface:
       FC_CHECK(cosface != nullptr, "task_loss: recognition task ", task.name, " has no CosFace classifier");
       return cosface->forward(raw, require_label(batch.identity, task, "identity"));
-    case TaskKind::age: {
+    case LossKind::age_dldl: {
       AgeLossTerms l = age_dldl_loss(raw, require_label(batch.age, task, "age"));
       terms["kl"] = l.kl;
       terms["l1"] = l.l1;
       return l.total;
     }
-    case TaskKind::attributes:
+    case LossKind::binary_cross_entropy:
       return attribute_loss(raw, require_label(batch.attributes, task, "attribute"));
-    case TaskKind::expression:
-      return expression_loss(raw, require_label(batch.expression, task, "expression"));
-    case TaskKind::parsing:
+    case LossKind::cross_entropy:
+      return expression_loss(raw, require_label(batch.expression, task, "class index (Batch::expression)"));
+    case LossKind::pixel_cross_entropy:
       return parsing_loss(raw, require_label(batch.parsing, task, "parsing"));
-    case TaskKind::landmarks: {
+    case LossKind::landmark: {
       // align_loss.py AlignLoss(input_size 512, heatmap_size 128, heatmap_radius 5): the heatmap
       // is a quarter of the input side, as the map interpreter's 4S output is.
       LandmarkLossOptions options{.input_size = task.input_size, .heatmap_size = task.input_size / 4,
@@ -84,7 +86,7 @@ Tensor task_loss(const TaskSpec& task, const Tensor& raw, const data::Batch& bat
       return l.total;
     }
   }
-  FC_CHECK(false, "task_loss: task ", task.name, " has an unknown kind");
+  FC_CHECK(false, "task_loss: task ", task.name, " has an unknown loss");
   return {};
 }
 

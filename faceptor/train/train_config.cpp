@@ -161,7 +161,7 @@ ModelConfig parse_model(const Node& n) {
         tasks.push_back(*official);
         continue;
       }
-      item.only_keys({"name", "kind", "queries", "interpreter", "input_size", "labels"});
+      item.only_keys({"name", "kind", "queries", "interpreter", "input_size", "labels", "loss"});
       TaskSpec spec;
       if (official != nullptr) spec = *official;
       spec.name = name;
@@ -182,6 +182,12 @@ ModelConfig parse_model(const Node& n) {
       }
       if (need("input_size")) spec.input_size = static_cast<int>(item.at("input_size").positive_int());
       if (item.has("labels")) spec.labels = item.at("labels").strings();
+      if (item.has("loss")) {
+        auto loss = parse_loss(item.at("loss").string());
+        if (!loss) item.at("loss").fail("unknown loss (known: cosface, age_dldl, binary_cross_entropy, cross_entropy, "
+                                        "pixel_cross_entropy, landmark)");
+        spec.loss = *loss;
+      }
       tasks.push_back(spec);
     }
     c.tasks = tasks;

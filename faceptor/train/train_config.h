@@ -5,8 +5,11 @@
 //     "model": "base",                      // or "full", a ModelConfig JSON object, or
 //                                           // {"preset": "base", "encoder": {"width": 32, "layers": 2},
 //                                           //  "decoder": {...}, "tasks": ["age_morph2", {"name": "align_300w",
-//                                           //  "input_size": 64}]}  (partial overrides of a preset)
-//     "init": "stage1.safetensors",         // optional: start from these weights (model file or checkpoint)
+//                                           //  "input_size": 64}]}  (partial overrides of a preset; a new
+//                                           //  task is an object with kind, queries, interpreter,
+//                                           //  input_size, labels and optionally "loss", faceptor/tasks.h)
+//     "init": "stage1.safetensors",         // optional: start from these weights (model file or checkpoint);
+//                                           // tasks the file lacks start fresh (load_initial_weights)
 //     "drop_path_rate": 0.2,
 //     "tasks": [{"name": "age_morph2", "dataset": {"kind": "utkface", "root": "data/utk", "split": "train"},
 //                "batch_size": 32, "loss_weight": 32,

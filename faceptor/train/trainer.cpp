@@ -90,7 +90,15 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options)
   Rng init_rng(config_.seed);
   model_->initialize(init_rng);
   objective_->initialize(init_rng);
-  if (!config_.init.empty() && options_.resume.empty()) load_initial_weights(config_.init, *model_, objective_.get());
+  if (!config_.init.empty() && options_.resume.empty()) {
+    const std::vector<std::string> fresh = load_initial_weights(config_.init, *model_, objective_.get());
+    if (!fresh.empty()) {
+      std::ostream& log = options_.log != nullptr ? *options_.log : std::cerr;
+      log << "init: " << config_.init << ": " << fresh.size() << " tensors of tasks it lacks start fresh:";
+      for (const std::string& name : fresh) log << " " << name;
+      log << std::endl;
+    }
+  }
 
   groups_ = training_param_groups(*model_, *objective_, config_.optimizer, config_.trainable);
   AdamWOptions adamw;
