@@ -24,9 +24,9 @@ void load_weights(FaceModel& model, const SafetensorsFile& file, const std::stri
   std::map<std::string, Tensor> tensors;
   for (const std::string& name : file.names())
     if (name.rfind("losses.", 0) != 0 && name.rfind("optimizer.", 0) != 0) tensors[name] = file.get(name);
+  model.eval();  // before loading, so buffers stay zero-copy views of the file too (Module::train)
   LoadReport report = model.load_state(tensors);
   FC_CHECK(report.ok(), path, ": weights do not match the model its config describes:\n", report.summary());
-  model.eval();
 }
 
 }  // namespace

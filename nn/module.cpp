@@ -64,6 +64,18 @@ int64_t Module::parameter_count() {
 
 void Module::train(bool on) {
   visit("", [&](const std::string&, Module& m) { m.training_ = on; });
+  own_buffers_in_training();
+}
+
+void Module::own_buffers_in_training() {
+  visit("", [](const std::string&, Module& m) {
+    if (!m.training_) return;
+    for (auto& [name, slot] : m.buffers_)
+      if (slot->defined() && slot->storage()->read_only()) {
+        NoGradGuard no_grad;
+        *slot = slot->detach().clone();
+      }
+  });
 }
 
 void Module::zero_grad() {
@@ -103,6 +115,7 @@ LoadReport Module::load_state(const std::map<std::string, Tensor>& tensors) {
     *slot = it->second.detach();
     if (was_parameter) slot->set_requires_grad(true);
   }
+  own_buffers_in_training();
   return report;
 }
 

@@ -49,7 +49,10 @@ class Module {
   std::vector<Tensor*> parameters();
   int64_t parameter_count();
 
-  // Training mode (dropout, batch-norm statistics) for this module and every child.
+  // Training mode (dropout, batch-norm statistics) for this module and every child. A module in
+  // training mode owns its buffers: entering it replaces buffers that share read-only storage
+  // (a model loaded zero-copy from an mmap'd file) with writable copies, since batch norm updates
+  // its running statistics in place; the file is never written.
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
@@ -60,7 +63,8 @@ class Module {
   // (pages untouched), so a model that is about to load weights pays nothing for init.
   void initialize(Rng& rng);
   // Copies (or, for read-only mmap'd sources, shares) tensors by name into parameters and
-  // buffers; nothing is changed unless every present tensor has the right shape.
+  // buffers; nothing is changed unless every present tensor has the right shape. Buffers of
+  // modules in training mode are copied, never shared (see train()).
   LoadReport load_state(const std::map<std::string, Tensor>& tensors);
 
  protected:
@@ -73,6 +77,7 @@ class Module {
 
  private:
   void visit(const std::string& prefix, const std::function<void(const std::string&, Module&)>& fn);
+  void own_buffers_in_training();
   std::vector<std::pair<std::string, Tensor*>> parameters_, buffers_;
   std::vector<std::pair<std::string, Module*>> children_;
   bool training_ = true;

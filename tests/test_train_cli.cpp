@@ -38,9 +38,10 @@ TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file
     "tasks": [{"name": "biattr_celeba", "dataset": {"kind": "celeba", "root": ")", dir.path("synth/celeba"),
                                          R"(", "split": "all"}, "batch_size": 2},
               {"name": "align_300w", "dataset": {"kind": "300w", "root": ")", dir.path("synth/300w"),
-                                         R"(", "split": "train"}, "batch_size": 2}],
+                                         R"(", "split": "train"}, "batch_size": 2,
+               "test_dataset": {"kind": "300w", "root": ")", dir.path("synth/300w"), R"(", "split": "train"}}],
     "schedule": {"base_lr": 1e-5, "warmup_lr": 1e-4},
-    "max_iter": 10, "workers": 1, "seed": 1
+    "max_iter": 10, "workers": 1, "seed": 1, "eval": {"interval": 1, "batch_size": 4}
   })");
   write_text(dir.path("train.json"), config);
   fc::test::CliRun run = fc::test::run_faceptor(dir, "train '" + dir.path("train.json") + "' --max-iter 2 --threads 1 --out '" +
@@ -51,6 +52,14 @@ TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file
   CHECK(fs::exists(ckpt));
   CHECK(fc::faceptor::load_model(ckpt)->config.tasks.size() == 2);
   CHECK(fc::faceptor::train::read_train_state(ckpt).step == 2);
+  // eval.interval 1: landmarks evaluated after step 1 and at the end, one JSON line each.
+  std::ifstream eval_log(dir.path("run/eval.jsonl"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(eval_log, line);) lines.push_back(line);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find(R"("step":1,"task":"align_300w")") != std::string::npos);
+  CHECK(lines[1].find(R"("nme_inter_ocular":)") != std::string::npos);
+  CHECK(run.err.find("evaluation at step 2") != std::string::npos);
 
   write_text(dir.path("bad.json"), fc::str_cat(R"({"model": "base", "tasks": [], "schedule": {}, "max_iter": 1})"));
   fc::test::CliRun bad = fc::test::run_faceptor(dir, "train '" + dir.path("bad.json") + "'");

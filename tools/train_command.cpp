@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "faceptor/data/open_dataset.h"
+#include "faceptor/train/train_eval.h"
 #include "faceptor/train/trainer.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -21,7 +22,9 @@ int train_command(const std::vector<std::string>& argv) {
     std::cout << "usage: faceptor train CONFIG.json [options]\n\n"
                  "Trains a Faceptor model on every task of the config at once (one batch per task per\n"
                  "step), writing atomic checkpoints that are also model files (faceptor analyze --weights).\n"
-                 "The config format is described in faceptor/train/train_config.h.\n\n"
+                 "The config format is described in faceptor/train/train_config.h. Tasks with a\n"
+                 "test_dataset are evaluated every eval.interval steps and at the end (results appended\n"
+                 "to <checkpoint dir>/eval.jsonl).\n\n"
               << options_help(options);
     return 0;
   }
@@ -46,6 +49,11 @@ int train_command(const std::vector<std::string>& argv) {
     return std::shared_ptr<const faceptor::data::Dataset>(std::make_shared<faceptor::data::TransformedDataset>(
         raw, faceptor::data::train_transform_for(task, spec)));
   };
+  if (config.eval.interval > 0) {
+    trainer_options.evaluate = faceptor::train::make_eval_hook(config, std::cerr);
+    if (!trainer_options.evaluate)
+      std::cerr << "note: eval.interval is set but no task has a test_dataset: nothing is evaluated\n";
+  }
   faceptor::train::Trainer trainer(config, trainer_options);
   std::cerr << "training " << config.tasks.size() << " tasks from step " << trainer.current_step() << " to "
             << config.max_iter << (config.checkpoint.dir.empty() ? " (no checkpoint dir: nothing is saved)" : "")

@@ -102,6 +102,29 @@ DatasetRef parse_dataset(const Node& n) {
   return d;
 }
 
+// A task's test set: a dataset as above, or for a recognition task LFW-style verification pairs.
+DatasetRef parse_test_dataset(const Node& n, const TaskSpec& task) {
+  n.expect_object();
+  const bool pairs = n.has("kind") && n.at("kind").string() == kLfwPairsKind;
+  if (task.kind != TaskKind::recognition) {
+    if (pairs) n.at("kind").fail(str_cat(kLfwPairsKind, " is for recognition tasks; ", task.name, " needs a dataset"));
+    return parse_dataset(n);
+  }
+  if (!pairs)
+    n.fail(str_cat("a recognition task is evaluated on verification pairs: {\"kind\": \"", kLfwPairsKind,
+                   "\", \"pairs\": \"pairs.txt\", \"root\": \"IMAGES_DIR\"}"));
+  n.only_keys({"kind", "root", "pairs"});
+  DatasetRef d;
+  d.kind = kLfwPairsKind;
+  d.split = "test";
+  d.root = n.at("root").string();
+  d.pairs = n.at("pairs").string();
+  if (!std::filesystem::is_directory(d.root)) n.at("root").fail("no such directory: " + d.root);
+  if (!std::filesystem::is_regular_file(d.pairs)) n.at("pairs").fail("no such file: " + d.pairs);
+  d.json = n.value.dump();
+  return d;
+}
+
 // A preset with partial overrides; tasks listed by official name or as {"name", overrides...}.
 ModelConfig parse_model(const Node& n) {
   if (n.value.is_string()) {
@@ -245,7 +268,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& sourc
     }
     if (!names.insert(task.name).second) t.at("name").fail("task '" + task.name + "' listed twice");
     task.dataset = parse_dataset(t.at("dataset"));
-    if (t.has("test_dataset")) task.test_dataset = parse_dataset(t.at("test_dataset"));
+    if (t.has("test_dataset")) task.test_dataset = parse_test_dataset(t.at("test_dataset"), *spec);
     task.batch_size = static_cast<int>(t.at("batch_size").positive_int());
     if (t.has("loss_weight")) task.loss_weight = t.at("loss_weight").positive();
     if (spec->kind == TaskKind::recognition)

@@ -13,14 +13,17 @@
 //     "drop_path_rate": 0.2,
 //     "tasks": [{"name": "age_morph2", "dataset": {"kind": "utkface", "root": "data/utk", "split": "train"},
 //                "batch_size": 32, "loss_weight": 32,
-//                "test_dataset": {...},       // optional, for periodic evaluation
+//                "test_dataset": {...},       // optional, for periodic evaluation (train/train_eval.h);
+//                                             // recognition: {"kind": "lfw_pairs", "pairs": "lfw/pairs.txt",
+//                                             //               "root": "lfw/images"} (verification accuracy)
 //                "classes": 93431}],          // recognition tasks only: CosFace rows
 //     "task_weight": {"recog": 5, "age": 6},   // optional per-type reweighting (objective.h)
 //     "optimizer": {"weight_decay": 0.05, "betas": [0.9, 0.999], "eps": 1e-8, "decay_all": true,
 //                   "multipliers": {"backbone": 1, "decoder": 10, "interpreters": 10, "heads": 10, "losses": 10}},
 //     "schedule": {"base_lr": 1e-6, "warmup_lr": 5e-5, "warmup_steps": 2000, "eta_min": 0},
 //     "max_iter": 50000, "clip_grad_norm": 5, "seed": 2048, "threads": 0, "workers": 2,
-//     "eval": {"interval": 2500, "max_samples": 0, "batch_size": 16},
+//     "eval": {"interval": 2500, "max_samples": 0, "batch_size": 16},   // and at the end; results
+//                                           // appended to <checkpoint.dir>/eval.jsonl
 //     "checkpoint": {"dir": "runs/stage1", "interval": 5000, "keep_last": 3},
 //     "trainable": [],                      // stage 2: parameter-name substrings that train; [] = all
 //     "log_interval": 10
@@ -43,13 +46,18 @@
 
 namespace fc::faceptor::train {
 
+// A recognition task's test set: LFW-style pairs (data/readers_labels.h read_lfw_pairs).
+inline constexpr const char* kLfwPairsKind = "lfw_pairs";
+
 // A dataset named in the config: {"kind", "root", "split"} (data/open_dataset.h opens it; the
-// kind must be one of data::dataset_kinds() and root an existing directory).
+// kind must be one of data::dataset_kinds() and root an existing directory), or as a recognition
+// task's test_dataset {"kind": "lfw_pairs", "pairs": FILE, "root": IMAGES_DIR}.
 struct DatasetRef {
   std::string kind;
   std::string root;
   std::string split = "train";
-  std::string json;  // the object as written, for open_dataset / parse_dataset_spec
+  std::string pairs;  // kind lfw_pairs: the pairs file
+  std::string json;   // the object as written, for open_dataset / parse_dataset_spec
 };
 
 struct TrainTaskConfig {
@@ -78,7 +86,7 @@ struct ScheduleConfig {
 };
 
 struct EvalConfig {
-  int64_t interval = 0;  // 0: no periodic evaluation
+  int64_t interval = 0;  // 0: no evaluation (else every `interval` steps and at the end)
   int max_samples = 0;   // 0: the whole test set
   int batch_size = 16;
 };

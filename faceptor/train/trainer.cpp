@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "faceptor/eval/evaluate.h"
 #include "nn/grad_utils.h"
 
 namespace fc::faceptor::train {
@@ -232,11 +233,8 @@ void Trainer::run() {
   auto evaluate = [&] {
     if (!options_.evaluate) return;
     if (tty) log << "\n";
-    model_->eval();
-    objective_->eval();
+    eval::EvalModeGuard model_mode(*model_), objective_mode(*objective_);
     options_.evaluate(*model_, step_);
-    model_->train();
-    objective_->train();
   };
   auto checkpoint = [&] {
     std::filesystem::create_directories(config_.checkpoint.dir);
@@ -272,14 +270,15 @@ void Trainer::run() {
       else
         log << line << std::endl;
     }
-    if (config_.eval.interval > 0 && step_ % config_.eval.interval == 0 && step_ < config_.max_iter) evaluate();
+    // Checkpoint before evaluating, so a failing evaluation cannot cost the weights.
     if (!config_.checkpoint.dir.empty() && config_.checkpoint.interval > 0 &&
         step_ % config_.checkpoint.interval == 0 && step_ < config_.max_iter)
       checkpoint();
+    if (config_.eval.interval > 0 && step_ % config_.eval.interval == 0 && step_ < config_.max_iter) evaluate();
   }
   if (tty) log << "\n";
-  if (config_.eval.interval > 0) evaluate();
   if (!config_.checkpoint.dir.empty()) checkpoint();
+  if (config_.eval.interval > 0) evaluate();
 }
 
 }  // namespace fc::faceptor::train

@@ -7,7 +7,7 @@
 //   TrainConfig config = load_train_config("train.json");
 //   TrainerOptions options;
 //   options.datasets = my_dataset_factory;            // TaskSpec + DatasetRef -> transformed Dataset
-//   options.evaluate = [&](const FaceptorModel& m, int64_t step) { ... };   // optional
+//   options.evaluate = make_eval_hook(config, std::cerr);   // optional (train/train_eval.h)
 //   Trainer trainer(config, options);                  // options.resume = "run/step_001000.safetensors"
 //   trainer.run();                                     // or: StepResult r = trainer.step();
 #pragma once
