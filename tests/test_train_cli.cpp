@@ -69,6 +69,13 @@ TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file
   CHECK(fs::exists(ckpt));
   CHECK(fc::faceptor::load_model(ckpt)->config.tasks.size() == 2);
   CHECK(fc::faceptor::train::read_train_state(ckpt).step == 2);
+  // convert exports the model alone: no optimizer moments, no CosFace matrix.
+  const std::string exported = dir.path("model.safetensors");
+  Run convert = faceptor(dir, "convert '" + ckpt + "' '" + exported + "'");
+  INFO(convert.err);
+  REQUIRE(convert.status == 0);
+  CHECK(fc::faceptor::load_model(exported)->config.tasks.size() == 2);
+  CHECK(fs::file_size(exported) * 2 < fs::file_size(ckpt));
 
   write_text(dir.path("bad.json"), fc::str_cat(R"({"model": "base", "tasks": [], "schedule": {}, "max_iter": 1})"));
   Run bad = faceptor(dir, "train '" + dir.path("bad.json") + "'");
