@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 PACKAGES = g++ cmake make libomp-dev libeigen3-dev libxsimd-dev libstb-dev doctest-dev nlohmann-json3-dev
 
-.PHONY: deps build test asan bench demo fixtures check-full clean
+.PHONY: deps build test asan bench demo demo-model fixtures check-full clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,24 +32,37 @@ asan: deps
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b; done
 
-# Until the trained demo model lands (training issue), the demo runs the whole pipeline with the
-# tiny random-weight test model: the outputs exercise every stage but mean nothing.
+# The demo analyses the example photos and a synthetic face with the bundled demo model
+# (weights/faceptor_demo.safetensors: small, trained on synthetic faces only by `make
+# demo-model`; for trying the tool, see README "The demo model"), then shows what
+# `faceptor explain` draws, with the tiny random-weight test checkpoints for the stage-2 decoder.
 DEMO_DIR ?= $(BUILD)/demo
+DEMO_MODEL ?= weights/faceptor_demo.safetensors
 demo: build
 	@mkdir -p $(DEMO_DIR)
-	$(BUILD)/faceptor convert tests/fixtures/model/stage1.pth.tar $(DEMO_DIR)/tiny_random.safetensors \
-	    --encoder-heads 3 --decoder-heads 2
-	$(BUILD)/faceptor info $(DEMO_DIR)/tiny_random.safetensors
+	$(BUILD)/faceptor info $(DEMO_MODEL)
 	$(BUILD)/faceptor analyze examples/astronaut.png examples/grace_hopper_512x512.jpg examples/synth_face_128.png \
-	    --weights $(DEMO_DIR)/tiny_random.safetensors --json $(DEMO_DIR)/ --overlay $(DEMO_DIR)/
-	$(BUILD)/faceptor explain examples/astronaut.png --weights $(DEMO_DIR)/tiny_random.safetensors --task all \
-	    --out $(DEMO_DIR)/explain
+	    --weights $(DEMO_MODEL) --json $(DEMO_DIR)/ --overlay $(DEMO_DIR)/
+	$(BUILD)/faceptor explain examples/synth_face_128.png --weights $(DEMO_MODEL) --task all --out $(DEMO_DIR)/explain
 	$(BUILD)/faceptor convert tests/fixtures/model/stage2.pth.tar $(DEMO_DIR)/tiny_random_stage2.safetensors \
 	    --encoder-heads 3 --decoder-heads 2 --new-levels 0,1
 	$(BUILD)/faceptor explain examples/astronaut.png --weights $(DEMO_DIR)/tiny_random_stage2.safetensors --task all \
 	    --out $(DEMO_DIR)/explain_stage2
-	@echo "demo: JSON and overlay PNGs in $(DEMO_DIR)/ (random-weight test model: a pipeline check, not predictions)"
-	@echo "demo: faceptor explain pictures in $(DEMO_DIR)/explain/ (stage 1) and $(DEMO_DIR)/explain_stage2/ (Layer-Attention)"
+	@echo "demo: JSON and overlay PNGs in $(DEMO_DIR)/ (demo model trained on synthetic faces: try the tool, do not trust the numbers on real photos)"
+	@echo "demo: faceptor explain pictures in $(DEMO_DIR)/explain/ (demo model) and $(DEMO_DIR)/explain_stage2/ (random-weight Layer-Attention test model)"
+
+# Retrains the demo model from scratch (about 30-45 minutes on 2 busy cores): 1,200 synthetic
+# faces (seed 1) in the six tasks' dataset formats, scripts/demo_model/train.json (its dataset and
+# checkpoint paths are build/demo-model/...), then the last checkpoint without its optimizer state
+# and CosFace matrix -> weights/faceptor_demo.safetensors (must stay under 25 MB).
+DEMO_MODEL_DIR = build/demo-model
+demo-model: build
+	rm -rf $(DEMO_MODEL_DIR)/data $(DEMO_MODEL_DIR)/run
+	$(BUILD)/faceptor synth --out $(DEMO_MODEL_DIR)/data --count 1200 --size 128 --seed 1
+	$(BUILD)/faceptor train scripts/demo_model/train.json --threads $(JOBS)
+	$(BUILD)/faceptor convert $$(ls $(DEMO_MODEL_DIR)/run/step_*.safetensors | tail -n 1) $(DEMO_MODEL)
+	@size=$$(stat -c %s $(DEMO_MODEL)); echo "$(DEMO_MODEL): $$size bytes"; \
+	  [ $$size -le 26214400 ] || { echo "demo-model: over 25 MB: shrink the model in scripts/demo_model/train.json"; exit 1; }
 
 # Regenerates tests/fixtures/*.fxt from PyTorch (needs Debian's python3-torch; tests never do).
 fixtures:

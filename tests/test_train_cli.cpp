@@ -60,6 +60,13 @@ TEST_CASE("train CLI: usage, bad config, a two-step run that writes a model file
   CHECK(lines[0].find(R"("step":1,"task":"align_300w")") != std::string::npos);
   CHECK(lines[1].find(R"("nme_inter_ocular":)") != std::string::npos);
   CHECK(run.err.find("evaluation at step 2") != std::string::npos);
+  // convert exports the model alone: no optimizer moments, no CosFace matrix.
+  const std::string exported = dir.path("model.safetensors");
+  fc::test::CliRun convert = fc::test::run_faceptor(dir, "convert '" + ckpt + "' '" + exported + "'");
+  INFO(convert.err);
+  REQUIRE(convert.status == 0);
+  CHECK(fc::faceptor::load_model(exported)->config.tasks.size() == 2);
+  CHECK(fs::file_size(exported) * 2 < fs::file_size(ckpt));
 
   write_text(dir.path("bad.json"), fc::str_cat(R"({"model": "base", "tasks": [], "schedule": {}, "max_iter": 1})"));
   fc::test::CliRun bad = fc::test::run_faceptor(dir, "train '" + dir.path("bad.json") + "'");

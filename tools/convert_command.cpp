@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "faceptor/convert.h"
+#include "faceptor/model_io.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/model_summary.h"
@@ -30,6 +31,8 @@ constexpr const char* kUsage =
     "Converts an official Faceptor checkpoint (*.pth.tar; stage 1, stage 2 Layer-Attention, or\n"
     "all-levels) or a FaRL checkpoint into a model file for `faceptor analyze`. No pickle code\n"
     "is executed. OUT is written atomically: it appears complete or not at all.\n"
+    "IN may also be a `faceptor train` checkpoint (*.safetensors): OUT is then the model alone,\n"
+    "without the optimizer state and the loss tensors (e.g. the CosFace class matrix).\n"
     "\n"
     "options:\n";
 
@@ -71,6 +74,15 @@ int convert_command(const std::vector<std::string>& argv) {
 
   const std::string& in = args.positional[0];
   const std::string& out = args.positional[1];
+  if (in.size() > 12 && in.compare(in.size() - 12, 12, ".safetensors") == 0) {
+    // load_face_model skips the checkpoint's optimizer.* and losses.* tensors, so saving what it
+    // loaded is the export (make demo-model writes weights/faceptor_demo.safetensors this way).
+    std::unique_ptr<FaceModel> model = load_face_model(in);
+    save_model(*model, out);
+    std::cout << "exported the model of " << in << " -> " << out << "\n";
+    std::cout << architecture_summary(model->config) << task_table(model->config);
+    return 0;
+  }
   ConversionReport report = convert_checkpoint(in, out, options);
 
   std::cout << "converted " << in << " -> " << out << "\n";
