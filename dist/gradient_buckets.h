@@ -11,7 +11,8 @@
 //
 // Buckets start strictly in index order (a full bucket waits for the ones before it), so every
 // process issues the same collectives in the same order whatever order its gradients arrive
-// in, which MPI requires. A parameter that got no gradient this pass contributes zeros; it is
+// in, which MPI requires. Make the buckets after loading weights: they recognise a parameter by
+// its tensor, so a parameter whose tensor is replaced afterwards would no longer be found. A parameter that got no gradient this pass contributes zeros; it is
 // given the averaged gradient if another process's was non-zero, and keeps none otherwise.
 #pragma once
 
