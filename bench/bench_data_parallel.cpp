@@ -1,7 +1,8 @@
 // Data-parallel training throughput: the same small Faceptor model and per-rank batch on 1 and
 // on 2 ranks (weak scaling: the global batch grows with the ranks), with the time per step split
 // into compute and the gradient all-reduce (dist/gradient_buckets.h):
-//   exposed   the wait in GradientBuckets::finish(): communication NOT hidden behind backward
+//   exposed   the wait in GradientBuckets::finish(): communication NOT hidden behind backward,
+//             plus waiting for the slower rank (on a shared machine, most of it)
 //   full      one blocking all-reduce of every gradient, timed alone: what a step would pay
 //             without overlap (and what a slower network multiplies)
 // A larger run's step is about compute + max(0, full x (network slowdown) - overlap window),
@@ -9,7 +10,8 @@
 //
 //   build/bench_data_parallel               # 1 rank here, then `mpirun -np 2` of itself
 //   mpirun -np 2 build/bench_data_parallel --child   # one measurement (what the driver runs)
-//   options: --steps N (10), --batch B per rank (8), --width W (64), --layers L (4), --threads T (1)
+//   options: --steps N (10), --batch B per rank (8), --width W (64), --layers L (4), --threads T (1),
+//            --bucket-kib K (256: small enough that this small model's gradients fill several)
 //
 // Each rank runs T OpenMP threads; on this 2-core VM shared with other jobs, 2 ranks x 1 thread
 // use both cores, so the numbers are noisy and an upper bound on what sharing costs.
@@ -33,14 +35,14 @@ using namespace fc::faceptor;
 namespace {
 
 struct Settings {
-  int steps = 10, batch = 8, width = 64, layers = 4, threads = 1;
+  int steps = 10, batch = 8, width = 64, layers = 4, threads = 1, bucket_kib = 256;
 };
 
 std::string config_json(const Settings& s) {
   return str_cat(R"({
     "model": {"preset": "base", "encoder": {"width": )", s.width, R"(, "layers": )", s.layers,
                  R"(, "heads": 4, "pos_grid": 4},
-              "decoder": {"hidden": 32, "heads": 2, "ffn": 64, "layers": 1, "levels": [1]},
+              "decoder": {"hidden": 32, "heads": 2, "ffn": 64, "layers": 1, "levels": [)", s.layers - 1, R"(]},
               "tasks": [{"name": "recog_ms1mv3", "input_size": 32}, {"name": "biattr_celeba", "input_size": 32},
                         {"name": "align_300w", "input_size": 64}]},
     "tasks": [{"name": "recog_ms1mv3", "dataset": {"kind": "identity_folders", "root": "."}, "batch_size": )",
@@ -58,6 +60,7 @@ int child(const Settings& s) {
   train::TrainConfig config = train::parse_train_config(config_json(s), "bench");
   train::TrainerOptions options{.datasets = test::synth_datasets(64)};
   options.communicator = comm.get();
+  options.bucket_floats = static_cast<size_t>(s.bucket_kib) * 1024 / sizeof(float);
   train::Trainer trainer(config, options);
   trainer.step();  // warm-up (page faults, buffer pool)
   using Clock = std::chrono::steady_clock;
@@ -109,7 +112,8 @@ int main(int argc, char** argv) {
     auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
     if (a == "--child") { is_child = true; continue; }
     int* field = a == "--steps" ? &s.steps : a == "--batch" ? &s.batch : a == "--width" ? &s.width
-               : a == "--layers" ? &s.layers : a == "--threads" ? &s.threads : nullptr;
+               : a == "--layers" ? &s.layers : a == "--threads" ? &s.threads
+               : a == "--bucket-kib" ? &s.bucket_kib : nullptr;
     if (!field) {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -118,8 +122,8 @@ int main(int argc, char** argv) {
     passthrough += " " + a + " " + std::to_string(*field);
   }
   if (is_child || dist::launched_by_mpi()) return child(s);
-  std::printf("data-parallel training, encoder width %d x %d layers, batch %d per task per rank, %d thread(s) per rank\n",
-              s.width, s.layers, s.batch, s.threads);
+  std::printf("data-parallel training, encoder width %d x %d layers, batch %d per task per rank, %d thread(s) per rank, "
+              "%d KiB buckets\n", s.width, s.layers, s.batch, s.threads, s.bucket_kib);
   std::printf("ranks  global_b  step_ms  samples/s  exposed_ms  full_ms  grad_MiB  buckets_overlapped\n");
   child(s);
   if (!dist::built_with_mpi() || std::system("command -v mpirun >/dev/null 2>&1") != 0) {

@@ -17,11 +17,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
 #include "dist/communicator.h"
 #include "faceptor/train/checkpoint.h"
+#include "tests/support/fixture.h"
 #include "tests/support/temp_dir.h"
 #include "weights/safetensors.h"
 
@@ -179,4 +181,57 @@ TEST_CASE("dist: data-parallel training on 2 ranks equals 1 process with the sam
   CHECK(one_values.size() > 100);
   CHECK(worst <= 1);
   CHECK(fc::faceptor::train::read_train_state(two + "/step_0000003.safetensors").samplers.at("biattr_celeba").world_size == 2);
+}
+
+// --input-list on 1 process and on 2 ranks: the same per-picture JSON files, and an index that
+// lists every picture in order, the missing and the broken one as failed (with the reason).
+TEST_CASE("dist: analyze --input-list splits pictures over ranks; failures are reported and indexed") {
+  fc::test::TempDir dir;
+  const std::string model = dir.path("tiny.safetensors");
+  REQUIRE(shell(dir, faceptor_binary() + " convert '" + fc::test::fixture_path("model/stage1.pth.tar") + "' '" + model +
+                         "' --encoder-heads 3 --decoder-heads 2")
+              .status == 0);
+  fc::test::write_file(dir.path("broken.png"), "not a png");
+  const std::string examples = std::string(FC_SOURCE_DIR) + "/examples/";
+  std::ofstream(dir.path("list.txt")) << "# pictures\n"
+                                      << examples << "astronaut.png\n"
+                                      << dir.path("missing.jpg") << "\n\n"
+                                      << examples << "synth_face_128.png\n"
+                                      << dir.path("broken.png") << "\n"
+                                      << examples << "grace_hopper_512x512.jpg\n";
+  const std::string args = " analyze --input-list '" + dir.path("list.txt") + "' --weights '" + model +
+                           "' --tasks age,landmarks --threads 1 --json-dir ";
+  auto check_index = [&](const std::string& out, int ranks) {
+    const nlohmann::json index = nlohmann::json::parse(slurp(out + "/index.json"));
+    CHECK(index["ranks"] == ranks);
+    CHECK(index["inputs"] == 5);
+    CHECK(index["failed"] == 2);
+    const auto& results = index["results"];
+    REQUIRE(results.size() == 5);
+    const std::vector<std::string> status = {"ok", "failed", "ok", "failed", "ok"};
+    for (size_t i = 0; i < 5; ++i) {
+      CHECK(results[i]["status"] == status[i]);
+      CHECK(results[i]["rank"] == static_cast<int>(i) % ranks);
+    }
+    CHECK(results[1]["error"].get<std::string>().find("missing.jpg") != std::string::npos);
+    CHECK(results[2]["json"] == "synth_face_128.json");
+    CHECK(fs::exists(out + "/astronaut.json"));
+    CHECK(fs::exists(out + "/grace_hopper_512x512.json"));
+  };
+  Run single = shell(dir, faceptor_binary() + args + "'" + dir.path("one") + "'");
+  INFO(single.err);
+  CHECK(single.status == 1);  // some pictures failed; the rest are written
+  CHECK(single.err.find("missing.jpg: skipped") != std::string::npos);
+  CHECK(single.err.find("analyzed 3 of 5 pictures on 1 process, 2 failed") != std::string::npos);
+  check_index(dir.path("one"), 1);
+
+  if (!mpi_available()) return;
+  Run parallel = shell(dir, mpirun(2) + faceptor_binary() + args + "'" + dir.path("two") + "'");
+  INFO(parallel.err);
+  CHECK(parallel.status != 0);
+  CHECK(parallel.err.find("analyzed 3 of 5 pictures on 2 ranks, 2 failed") != std::string::npos);
+  check_index(dir.path("two"), 2);
+  // Same pictures, same model: each rank's JSON equals the single process's.
+  for (const char* name : {"astronaut.json", "synth_face_128.json", "grace_hopper_512x512.json"})
+    CHECK(slurp(dir.path("one/") + name) == slurp(dir.path("two/") + name));
 }
