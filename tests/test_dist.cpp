@@ -138,7 +138,7 @@ TEST_CASE("dist: data-parallel training on 2 ranks equals 1 process with the sam
   Run parallel = shell(dir, mpirun(2) + faceptor_binary() + " train '" + dir.path("two.json") + "' --out '" + two + "'");
   INFO(parallel.err);
   REQUIRE(parallel.status == 0);
-  CHECK(parallel.err.find("on MPI x 2 ranks") != std::string::npos);
+  CHECK(parallel.err.find("on 2 MPI ranks") != std::string::npos);
   CHECK(std::count(parallel.err.begin(), parallel.err.end(), '\n') < 12);  // rank 0 alone logs
 
   // Resume: 2 ranks continue from the parallel run's step-2 checkpoint; step 3 must be bit-exact.

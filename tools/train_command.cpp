@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "core/error.h"
 #include "dist/communicator.h"
 #include "faceptor/data/open_dataset.h"
 #include "faceptor/train/trainer.h"
@@ -61,9 +62,7 @@ int train_command(const std::vector<std::string>& argv) {
     if (communicator->rank() == 0)
       std::cerr << "training " << config.tasks.size() << " tasks from step " << trainer.current_step() << " to "
                 << config.max_iter << (config.checkpoint.dir.empty() ? " (no checkpoint dir: nothing is saved)" : "")
-                << (communicator->world_size() > 1 ? " on " + communicator->describe().substr(0, 3) + " x " +
-                                                         std::to_string(communicator->world_size()) + " ranks"
-                                                   : std::string())
+                << (communicator->world_size() > 1 ? str_cat(" on ", communicator->world_size(), " MPI ranks") : "")
                 << "\n";
     trainer.run();
   } catch (const std::exception& e) {
