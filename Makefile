@@ -3,7 +3,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
-PACKAGES = g++ cmake make libomp-dev libeigen3-dev libxsimd-dev libstb-dev doctest-dev nlohmann-json3-dev
+PACKAGES = g++ cmake make libomp-dev libeigen3-dev libxsimd-dev libstb-dev doctest-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
 
 .PHONY: deps build test asan bench demo demo-model fixtures check-full clean
 

@@ -26,6 +26,7 @@ class AccumulateGrad : public Node {
     }
     return {};
   }
+  const TensorImpl* accumulated_leaf() const override { return leaf_.get(); }
 
  private:
   std::shared_ptr<TensorImpl> leaf_;
@@ -82,7 +83,7 @@ void connect(Tensor& out, std::shared_ptr<Node> node, const std::vector<Tensor>&
   connect_edges(out, std::move(node), inputs);
 }
 
-void run_backward(const Tensor& root, const Tensor& grad_output) {
+void run_backward(const Tensor& root, const Tensor& grad_output, const LeafGradReady& on_leaf_ready) {
   FC_CHECK(root.defined() && grad_output.defined(), "backward: undefined tensor");
   FC_CHECK(grad_output.shape() == root.shape(), "backward: gradient of shape ", grad_output.shape(),
            " for a tensor of shape ", root.shape());
@@ -130,6 +131,9 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
       input_grads = n->backward(grad);
       FC_CHECK(input_grads.size() == n->next.size() || n->next.empty(), "backward of ", n->name(), " returned ",
                input_grads.size(), " gradients for ", n->next.size(), " inputs");
+      // Kahn's order runs each node once, after every contribution was summed: the leaf is final.
+      if (on_leaf_ready)
+        if (const TensorImpl* leaf = n->accumulated_leaf()) on_leaf_ready(leaf);
     }
     for (size_t i = 0; i < n->next.size(); ++i) {
       const Node::Edge& e = n->next[i];

@@ -15,6 +15,7 @@
 // consumers are summed, and leaves accumulate with += into grad() (zeroing is explicit).
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <vector>
@@ -36,6 +37,9 @@ class Node {
     Shape shape;                 // the input's shape, checked against what backward returns
   };
   std::vector<Edge> next;
+
+  // The leaf whose grad() this node accumulates into (AccumulateGrad), else null.
+  virtual const TensorImpl* accumulated_leaf() const { return nullptr; }
 };
 
 // Gradient recording is on by default; NoGradGuard switches it off for its scope on this thread
@@ -59,8 +63,13 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void connect(Tensor& out, std::shared_ptr<Node> node, std::initializer_list<Tensor> inputs);
 void connect(Tensor& out, std::shared_ptr<Node> node, const std::vector<Tensor>& inputs);
 
-// The engine behind Tensor::backward.
-void run_backward(const Tensor& root, const Tensor& grad_output);
+// Called once per backward pass for each leaf, right after its grad() received the last
+// contribution of that pass: data-parallel training starts reducing a gradient while the rest of
+// the backward is still running (dist/gradient_buckets.h).
+using LeafGradReady = std::function<void(const TensorImpl* leaf)>;
+
+// The engine behind Tensor::backward; `on_leaf_ready` (optional) as above.
+void run_backward(const Tensor& root, const Tensor& grad_output, const LeafGradReady& on_leaf_ready = nullptr);
 
 // Sums `grad` over broadcast dims so it has `shape` (the backward of broadcasting/expand).
 Tensor sum_to_shape(const Tensor& grad, const Shape& shape);

@@ -42,6 +42,14 @@ Module::NamedTensors Module::named_parameters() {
   return out;
 }
 
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  std::vector<std::pair<std::string, Module*>> out;
+  visit("", [&](const std::string& prefix, Module& m) {
+    out.emplace_back(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), &m);
+  });
+  return out;
+}
+
 Module::NamedTensors Module::named_buffers() {
   NamedTensors out;
   visit("", [&](const std::string& prefix, Module& m) {

@@ -48,6 +48,8 @@ class Module {
   NamedTensors named_buffers();     // running statistics and other non-trained state
   std::vector<Tensor*> parameters();
   int64_t parameter_count();
+  // This module and every descendant, depth first ("" for this one, then dotted prefixes).
+  std::vector<std::pair<std::string, Module*>> named_modules();
 
   // Training mode (dropout, batch-norm statistics) for this module and every child. A module in
   // training mode owns its buffers: entering it replaces buffers that share read-only storage

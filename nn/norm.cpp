@@ -26,7 +26,7 @@ BatchNorm::BatchNorm(int64_t channels, float eps_, float momentum_) : eps(eps_),
 }
 
 Tensor BatchNorm::forward(const Tensor& x) const {
-  return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+  return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps, sync);
 }
 
 }  // namespace fc

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "nn/module.h"
+#include "ops/norm.h"
 
 namespace fc {
 
@@ -35,6 +36,8 @@ class BatchNorm : public Module {
   Tensor forward(const Tensor& x) const;
   Tensor weight, bias, running_mean, running_var;  // (C)
   float eps, momentum;
+  // Set by data-parallel training (SyncBN, ops/norm.h); empty: this process's batch alone.
+  CrossProcessSum sync;
 };
 
 }  // namespace fc

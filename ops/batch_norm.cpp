@@ -1,5 +1,6 @@
 // BatchNorm1d/2d (declared in ops/norm.h): statistics per channel over (N, spatial), the running
 // statistics updated in place while training, and the backward for both modes.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -56,32 +57,58 @@ void batch_norm_apply(const float* x, const float* weight, const float* bias, co
     }
 }
 
-// With xhat = (x - mean) * rstd, per channel over its M = N * inner values:
-//   training: dx = weight * rstd * (grad - mean(grad) - xhat * mean(grad * xhat))
-//             (mean and rstd depend on x through the batch)
-//   eval:     dx = weight * rstd * grad (running statistics are constants)
-//   dweight = sum grad * xhat, dbias = sum grad, in both modes.
-void batch_norm_backward_kernel(const float* grad, const float* x, const float* weight, const float* mean,
-                                const float* rstd, ChannelLayout L, bool training, float* dx, float* dweight,
-                                float* dbias) {
+// Per channel: sum of x and of x^2 over this process's batch (SyncBN's statistics, in double).
+void channel_moment_sums(const float* x, ChannelLayout L, double* sum, double* sum_squares) {
   const int64_t C = L.channels, inner = L.inner;
-  const double count = static_cast<double>(L.per_channel());
+#pragma omp parallel for schedule(static) if (L.batch * C * inner > kParallelElements)
+  for (int64_t c = 0; c < C; ++c) {
+    double s = 0, sq = 0;
+    for (int64_t n = 0; n < L.batch; ++n) {
+      const float* row = x + (n * C + c) * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        s += row[i];
+        sq += static_cast<double>(row[i]) * row[i];
+      }
+    }
+    sum[c] = s;
+    sum_squares[c] = sq;
+  }
+}
+
+// Per channel: sum grad and sum grad * xhat, with xhat = (x - mean) * rstd.
+void channel_grad_sums(const float* grad, const float* x, const float* mean, const float* rstd, ChannelLayout L,
+                       double* sum_g, double* sum_g_xhat) {
+  const int64_t C = L.channels, inner = L.inner;
 #pragma omp parallel for schedule(static) if (L.batch * C * inner > kParallelElements)
   for (int64_t c = 0; c < C; ++c) {
     const float m = mean[c], r = rstd[c];
-    double sum_g = 0, sum_g_xhat = 0;
+    double sg = 0, sgx = 0;
     for (int64_t n = 0; n < L.batch; ++n) {
       const int64_t base = (n * C + c) * inner;
       for (int64_t i = 0; i < inner; ++i) {
-        sum_g += grad[base + i];
-        sum_g_xhat += static_cast<double>(grad[base + i]) * ((x[base + i] - m) * r);
+        sg += grad[base + i];
+        sgx += static_cast<double>(grad[base + i]) * ((x[base + i] - m) * r);
       }
     }
-    if (dweight) dweight[c] = static_cast<float>(sum_g_xhat);
-    if (dbias) dbias[c] = static_cast<float>(sum_g);
-    if (!dx) continue;
+    sum_g[c] = sg;
+    sum_g_xhat[c] = sgx;
+  }
+}
+
+// With xhat = (x - mean) * rstd, per channel over its `count` values (this batch's N * inner, or
+// the global batch's under SyncBN, whose sums then come from every process):
+//   training: dx = weight * rstd * (grad - mean(grad) - xhat * mean(grad * xhat))
+//             (mean and rstd depend on x through the batch)
+//   eval:     dx = weight * rstd * grad (running statistics are constants)
+void batch_norm_input_grad(const float* grad, const float* x, const float* weight, const float* mean,
+                           const float* rstd, ChannelLayout L, bool training, const double* sum_g,
+                           const double* sum_g_xhat, double count, float* dx) {
+  const int64_t C = L.channels, inner = L.inner;
+#pragma omp parallel for schedule(static) if (L.batch * C * inner > kParallelElements)
+  for (int64_t c = 0; c < C; ++c) {
+    const float m = mean[c], r = rstd[c];
     const float scale = r * (weight ? weight[c] : 1.f);
-    const double mean_g = sum_g / count, mean_g_xhat = sum_g_xhat / count;
+    const double mean_g = sum_g[c] / count, mean_g_xhat = sum_g_xhat[c] / count;
     for (int64_t n = 0; n < L.batch; ++n) {
       const int64_t base = (n * C + c) * inner;
       for (int64_t i = 0; i < inner; ++i) {
@@ -103,16 +130,29 @@ struct BatchNormBackward : Node {
   std::vector<float> mean, rstd;  // per channel: the batch's (training) or the running ones (eval)
   ChannelLayout layout;
   bool training = true;
+  double count = 0;               // values per channel the statistics were taken over
+  CrossProcessSum sync;           // SyncBN: the dx sums are the global batch's too
   const char* name() const override { return "BatchNormBackward"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     Tensor g = grad.contiguous();
+    const size_t C = static_cast<size_t>(layout.channels);
+    std::vector<double> sums(2 * C);
+    channel_grad_sums(g.data(), x.data(), mean.data(), rstd.data(), layout, sums.data(), sums.data() + C);
     Tensor dx, dw, db;
-    if (next[0].node) dx = Tensor::empty(x.shape());
+    // dweight and dbias stay this process's sums: data parallelism averages them with the others.
     if (next[1].node) dw = Tensor::empty({layout.channels});
     if (next[2].node) db = Tensor::empty({layout.channels});
-    batch_norm_backward_kernel(g.data(), x.data(), weight.defined() ? weight.data() : nullptr, mean.data(), rstd.data(),
-                               layout, training, dx.defined() ? dx.mutable_data() : nullptr,
-                               dw.defined() ? dw.mutable_data() : nullptr, db.defined() ? db.mutable_data() : nullptr);
+    for (size_t c = 0; c < C; ++c) {
+      if (dw.defined()) dw.mutable_data()[c] = static_cast<float>(sums[C + c]);
+      if (db.defined()) db.mutable_data()[c] = static_cast<float>(sums[c]);
+    }
+    if (next[0].node) {
+      // Every process has the same graph, so this condition (and the collective) is the same on all.
+      if (training && sync) sync(sums);
+      dx = Tensor::empty(x.shape());
+      batch_norm_input_grad(g.data(), x.data(), weight.defined() ? weight.data() : nullptr, mean.data(), rstd.data(),
+                            layout, training, sums.data(), sums.data() + C, count, dx.mutable_data());
+    }
     return {dx, dw, db};
   }
 };
@@ -138,6 +178,11 @@ void update_running(const Tensor& running, const std::vector<double>& batch, flo
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, float momentum, float eps) {
+  return batch_norm(x, weight, bias, running_mean, running_var, training, momentum, eps, CrossProcessSum());
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, float momentum, float eps, const CrossProcessSum& sync) {
   FC_CHECK(x.ndim() >= 2 && x.ndim() <= 5, "batch_norm: x ", x.shape(), ": expected (N, C) or (N, C, ...)");
   check_channel_vector(x, weight, "weight");
   check_channel_vector(x, bias, "bias");
@@ -154,18 +199,33 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   Tensor xc = x.detach().contiguous();
   const size_t C = static_cast<size_t>(layout.channels);
   std::vector<float> mean(C), rstd(C);
+  double count = static_cast<double>(layout.per_channel());
   if (training) {
-    // PyTorch: "Expected more than 1 value per channel when training" (the variance is undefined).
-    FC_CHECK(layout.per_channel() > 1, "batch_norm: x ", x.shape(),
-             ": expected more than 1 value per channel when training");
     std::vector<double> batch_mean(C), batch_var(C);
-    batch_statistics(xc.data(), layout, batch_mean, batch_var);
+    if (sync) {
+      // SyncBN (torch.nn.SyncBatchNorm): one reduction of [sum x, sum x^2, count] gives the global
+      // batch's mean and biased variance; in double, E[x^2] - mean^2 loses nothing a float keeps
+      // unless |mean| / std exceeds ~1e4.
+      std::vector<double> moments(2 * C + 1);
+      channel_moment_sums(xc.data(), layout, moments.data(), moments.data() + C);
+      moments[2 * C] = count;
+      sync(moments);
+      count = moments[2 * C];
+      for (size_t c = 0; c < C; ++c) {
+        batch_mean[c] = moments[c] / count;
+        batch_var[c] = std::max(0.0, moments[C + c] / count - batch_mean[c] * batch_mean[c]);
+      }
+    } else {
+      batch_statistics(xc.data(), layout, batch_mean, batch_var);
+    }
+    // PyTorch: "Expected more than 1 value per channel when training" (the variance is undefined).
+    FC_CHECK(count > 1, "batch_norm: x ", x.shape(), ": expected more than 1 value per channel when training");
     for (size_t c = 0; c < C; ++c) {
       mean[c] = static_cast<float>(batch_mean[c]);
       rstd[c] = static_cast<float>(1.0 / std::sqrt(batch_var[c] + eps));
     }
     if (running_mean.defined()) {
-      const double unbias = static_cast<double>(layout.per_channel()) / static_cast<double>(layout.per_channel() - 1);
+      const double unbias = count / (count - 1);
       for (double& v : batch_var) v *= unbias;
       update_running(running_mean, batch_mean, momentum);
       update_running(running_var, batch_var, momentum);
@@ -192,6 +252,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     node->rstd = std::move(rstd);
     node->layout = layout;
     node->training = training;
+    node->count = count;
+    node->sync = sync;
     connect(out, node, {x, weight, bias});
   }
   return out;

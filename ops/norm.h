@@ -11,6 +11,9 @@
 // weight and bias may be undefined Tensors (no affine part), as in PyTorch's functional forms.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "core/tensor.h"
 
 namespace fc {
@@ -30,5 +33,16 @@ Tensor layer_norm_channels(const Tensor& x, const Tensor& weight, const Tensor& 
 // with the running statistics (then they must be defined). Differentiable in x, weight, bias.
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, float momentum, float eps);
+
+// Synchronised batch norm (torch.nn.SyncBatchNorm) for data-parallel training: replaces each
+// value by its sum over every process of the run. Every process calls it at the same points in
+// the same order (the forward and the backward of each training-mode batch_norm).
+using CrossProcessSum = std::function<void(std::vector<double>& values)>;
+
+// As above; with `sync` set, training-mode statistics (forward) and the sums of the input
+// gradient (backward) are the global batch's: every process gets the same normalisation as one
+// process holding the whole batch. Eval mode and an empty `sync` never communicate.
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, float momentum, float eps, const CrossProcessSum& sync);
 
 }  // namespace fc

@@ -12,6 +12,7 @@
 #include "faceptor/model_io.h"
 #include "faceptor/preprocess.h"
 #include "tools/analysis_report.h"
+#include "tools/analyze_list.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/face_region_args.h"
@@ -42,6 +43,10 @@ std::vector<OptionSpec> analyze_options() {
   specs.push_back({"input-npy", "X.npy", "analyse a preprocessed (1, 3, S, S) float tensor instead of pictures;\n"
                                          "its size S picks the tasks, coordinates are in its pixels"});
   specs.push_back({"threads", "N", "OpenMP threads (default: all cores)"});
+  specs.push_back({"input-list", "FILES.txt", "analyse the pictures listed in FILES.txt (one path per line), split\n"
+                                              "over the ranks under `mpirun -np N`; needs --json-dir"});
+  specs.push_back({"json-dir", "OUT/", "with --input-list: OUT/<stem>.json per picture and OUT/index.json"});
+  specs.push_back({"dist-timeout", "S", "under mpirun: fail when a rank makes no progress for S seconds"});
   return specs;
 }
 
@@ -50,6 +55,7 @@ const std::vector<OptionSpec> kOptions = analyze_options();
 constexpr const char* kUsage =
     "usage: faceptor analyze IMAGE... --weights W [options]\n"
     "       faceptor analyze --input-npy X.npy --weights W [options]\n"
+    "       [mpirun -np N] faceptor analyze --input-list FILES.txt --json-dir OUT/ --weights W [options]\n"
     "\n"
     "Runs Faceptor on each picture: one encoder pass per input size shared by the requested\n"
     "tasks. Without --box/--points the whole picture is the face crop. Prints a table; results\n"
@@ -60,6 +66,9 @@ constexpr const char* kUsage =
     "OUT.<stem>.ext. With one input a file name is used as is. --dump DIR always writes\n"
     "DIR/<stem>/ (a previous dump there is replaced). Outputs appear only if every input\n"
     "succeeds.\n"
+    "\n"
+    "--input-list: a missing or broken picture is reported, skipped and recorded as failed in\n"
+    "OUT/index.json (exit status 1 when any failed); the others are still written.\n"
     "\n"
     "options:\n";
 
@@ -110,6 +119,28 @@ void write_dump(const std::string& dir, const Analysis& analysis) {
   }
 }
 
+int analyze_list_command(const ParsedArgs& args, const std::string& weights) {
+  if (!args.positional.empty() || args.has("input-npy"))
+    throw UsageError("faceptor analyze: give pictures, --input-npy or --input-list, not several");
+  for (const char* option : {"json", "overlay", "dump"})
+    if (args.has(option))
+      throw UsageError(std::string("faceptor analyze: --input-list writes --json-dir only, not --") + option);
+  const std::optional<std::string> json_dir = args.value("json-dir");
+  if (!json_dir) throw UsageError("faceptor analyze: --input-list needs --json-dir OUT/");
+  if (auto t = args.value("threads")) omp_set_num_threads(parse_int("--threads", *t, 1, 4096));
+  InputListJob job;
+  job.list_path = *args.value("input-list");
+  job.json_dir = *json_dir;
+  job.weights = weights;
+  job.task_words = split_list(args.value("tasks").value_or("all"));
+  if (job.task_words.empty()) throw UsageError("--tasks: empty list");
+  const FaceRegionArgs region = parse_face_region_args(args);
+  job.options.region = region.region;
+  job.options.box_scale = region.box_scale;
+  if (auto v = args.value("dist-timeout")) job.dist_timeout_seconds = parse_int("--dist-timeout", *v, 1, 1 << 24);
+  return analyze_input_list(job);
+}
+
 }  // namespace
 
 int analyze_command(const std::vector<std::string>& argv) {
@@ -120,6 +151,7 @@ int analyze_command(const std::vector<std::string>& argv) {
   }
   const std::optional<std::string> weights = args.value("weights");
   if (!weights) throw UsageError("faceptor analyze: --weights W is required");
+  if (args.has("input-list")) return analyze_list_command(args, *weights);
   const std::optional<std::string> npy = args.value("input-npy");
   if (npy && !args.positional.empty())
     throw UsageError("faceptor analyze: give pictures or --input-npy, not both");

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "faceptor/eval/evaluate.h"
 #include "nn/grad_utils.h"
+#include "nn/norm.h"
 
 namespace fc::faceptor::train {
 
@@ -77,6 +78,7 @@ std::vector<ParamGroup> training_param_groups(FaceptorModel& model, MultiTaskObj
 Trainer::Trainer(TrainConfig config, TrainerOptions options)
     : config_(std::move(config)), options_(std::move(options)), rng_(Rng(config_.seed).split(1)) {
   FC_CHECK(options_.datasets, "Trainer: TrainerOptions::datasets (the dataset factory) is required");
+  if (options_.communicator != nullptr) communicator_ = options_.communicator;
   model_ = std::make_unique<FaceptorModel>(config_.model);
   ObjectiveOptions objective_options;
   objective_options.task_weights = config_.task_weights();
@@ -129,11 +131,25 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options)
   } else {
     open_loaders(nullptr);
   }
+  // After loading: a checkpoint may replace parameter tensors, and the buckets key on them.
+  if (world_size() > 1) enable_data_parallel();
   model_->train();
   objective_->train();
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::enable_data_parallel() {
+  dist::Communicator* comm = communicator_;
+  const CrossProcessSum sum_over_ranks = [comm](std::vector<double>& values) { comm->sum(values.data(), values.size()); };
+  for (Module* root : {static_cast<Module*>(model_.get()), static_cast<Module*>(objective_.get())})
+    for (auto& [name, m] : root->named_modules())
+      if (auto* bn = dynamic_cast<BatchNorm*>(m)) bn->sync = sum_over_ranks;
+  std::vector<Tensor*> parameters;
+  for (const ParamGroup& g : groups_)
+    for (const auto& [name, slot] : g.parameters) parameters.push_back(slot);
+  buckets_ = std::make_unique<dist::GradientBuckets>(*communicator_, parameters, options_.bucket_floats);
+}
 
 void Trainer::open_loaders(const TrainState* resume) {
   loaders_.clear();
@@ -143,13 +159,18 @@ void Trainer::open_loaders(const TrainState* resume) {
     opt.task = t.name;
     opt.batch_size = t.batch_size;
     opt.workers = config_.workers;
-    opt.seed = task_loader_seed(config_.seed, i);
+    opt.seed = task_loader_seed(config_.seed, i);  // the same on every rank: they shard one stream
+    opt.rank = rank();
+    opt.world_size = world_size();
     opt.normalization = data::normalization_for_input_size(config_.model.find_task(t.name)->input_size);
     if (resume != nullptr) {
       auto it = resume->samplers.find(t.name);
       FC_CHECK(it != resume->samplers.end(), options_.resume, ": the checkpoint has no loader state for task ", t.name);
+      // Rank 0 saved its own loaders; every rank has drawn as many samples, from its own shard.
+      data::SamplerState saved = it->second;
+      saved.rank = rank();
       try {
-        opt = data::resume_options(opt, it->second, datasets_[i]->size());
+        opt = data::resume_options(opt, saved, datasets_[i]->size());
       } catch (const Error& e) {
         throw Error(str_cat(options_.resume, ": task ", t.name, ": ", e.what()));
       }
@@ -174,14 +195,28 @@ StepResult Trainer::step() {
   ObjectiveResult r = objective_->forward(*model_, batches, &rng_);
   StepResult out;
   out.step = step_ + 1;
+  // The losses reported (and checked) are the means over ranks, so every rank stops together.
+  std::vector<double> losses{r.total.item()};
+  for (const auto& [task, loss] : r.task_loss) losses.push_back(loss.item());
+  if (world_size() > 1) {
+    communicator_->sum(losses.data(), losses.size());
+    for (double& v : losses) v /= world_size();
+  }
+  out.total = losses[0];
+  size_t next_loss = 1;
   for (const auto& [task, loss] : r.task_loss) {
-    const double value = loss.item();
+    const double value = losses[next_loss++];
     FC_CHECK(std::isfinite(value), "training stopped at step ", step_ + 1, ": the loss of task ", task, " is ", value,
              " (no checkpoint written from this state; lower the learning rate or check the task's data)");
     out.task_loss[task] = value;
   }
-  out.total = r.total.item();
-  r.total.backward();
+  if (buckets_) {
+    run_backward(r.total, Tensor::ones(r.total.shape()), buckets_->leaf_ready_hook());
+    buckets_->finish();  // every gradient is now the mean over ranks
+    out.reduce = buckets_->last_timing();
+  } else {
+    r.total.backward();
+  }
   r = ObjectiveResult{};  // frees the graph before the update
 
   out.grad_norm = config_.clip_grad_norm > 0 ? clip_grad_norm(groups_, config_.clip_grad_norm) : grad_norm([&] {
@@ -225,18 +260,22 @@ void Trainer::remove_old_checkpoints() {
 }
 
 void Trainer::run() {
-  std::ostream& log = options_.log != nullptr ? *options_.log : std::cerr;
-  const bool tty = options_.progress_line && options_.log == nullptr && isatty(STDERR_FILENO);
+  // Only rank 0 speaks and writes; the others compute and wait for it in the next collective.
+  std::ostream null_stream(nullptr);
+  const bool leader = rank() == 0;
+  std::ostream& log = !leader ? null_stream : options_.log != nullptr ? *options_.log : std::cerr;
+  const bool tty = leader && options_.progress_line && options_.log == nullptr && isatty(STDERR_FILENO);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const int64_t first_step = step_;
   auto evaluate = [&] {
-    if (!options_.evaluate) return;
+    if (!options_.evaluate || !leader) return;
     if (tty) log << "\n";
     eval::EvalModeGuard model_mode(*model_), objective_mode(*objective_);
     options_.evaluate(*model_, step_);
   };
   auto checkpoint = [&] {
+    if (!leader) return;
     std::filesystem::create_directories(config_.checkpoint.dir);
     const std::string path = checkpoint_path(step_);
     save_checkpoint(path);

@@ -10,6 +10,16 @@
 //   options.evaluate = make_eval_hook(config, std::cerr);   // optional (train/train_eval.h)
 //   Trainer trainer(config, options);                  // options.resume = "run/step_001000.safetensors"
 //   trainer.run();                                     // or: StepResult r = trainer.step();
+//
+// Data parallel (options.communicator with several processes, e.g. under mpirun): every rank
+// builds the same model, draws its own disjoint shard of each task's sampler (batch_size is per
+// rank, as in the official per-GPU configs: the global batch is batch_size x ranks), and the
+// gradients are averaged over ranks by dist::GradientBuckets while backward runs; BatchNorm
+// layers use the global batch's statistics (SyncBN). The ranks' updates are then identical, so
+// their weights stay equal. Rank 0 alone logs, evaluates and writes checkpoints; every rank
+// resumes from the same checkpoint file (with the same number of ranks). Drop path draws from
+// the same Rng stream on every rank (so the checkpoint's one Rng state resumes them all): rank
+// r's k-th sample gets the same mask as rank 0's k-th, unlike per-GPU seeds in PyTorch.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "dist/communicator.h"
+#include "dist/gradient_buckets.h"
 #include "faceptor/data/loader.h"
 #include "faceptor/model.h"
 #include "faceptor/train/checkpoint.h"
@@ -42,6 +54,8 @@ struct TrainerOptions {
   std::string resume;       // a checkpoint to continue from ("" : start fresh)
   std::ostream* log = nullptr;  // progress and log lines (nullptr: std::cerr)
   bool progress_line = true;    // one updating line on a terminal; plain lines otherwise
+  dist::Communicator* communicator = nullptr;  // data parallelism over its processes (null: one process)
+  size_t bucket_floats = size_t(1) << 20;      // gradient all-reduce bucket size (4 MiB of floats)
 };
 
 struct StepResult {
@@ -50,6 +64,7 @@ struct StepResult {
   std::map<std::string, double> task_loss;
   double lr = 0;           // base lr used by this update (groups multiply it)
   double grad_norm = 0;    // before clipping
+  dist::ReduceTiming reduce;  // data parallel: the gradient all-reduce of this step
 };
 
 class Trainer {
@@ -75,9 +90,12 @@ class Trainer {
   Optimizer& optimizer() { return *optimizer_; }
   const LrSchedule& schedule() const { return *schedule_; }
   TrainState state() const;
+  int rank() const { return communicator_->rank(); }
+  int world_size() const { return communicator_->world_size(); }
 
  private:
   void open_loaders(const TrainState* resume);
+  void enable_data_parallel();  // SyncBN + gradient buckets
   void remove_old_checkpoints();
 
   TrainConfig config_;
@@ -92,6 +110,9 @@ class Trainer {
   Rng rng_;  // drop path
   int64_t step_ = 0;
   std::vector<std::string> written_checkpoints_;
+  dist::LocalCommunicator single_process_;
+  dist::Communicator* communicator_ = &single_process_;
+  std::unique_ptr<dist::GradientBuckets> buckets_;  // with several ranks
 };
 
 // Parameter groups of the recipe: encoder at backbone_multiplier, decoder / interpreters / heads
