@@ -4,6 +4,8 @@
 // results do not depend on the batch size, and misuse fails clearly.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "core/error.h"
@@ -88,7 +90,7 @@ TEST_CASE("evaluate: each task kind reaches its metric, independent of the batch
       {"age_morph2", {"utkface", s.root + "utkface", "all"}, "mae", false, max},
       {"affect_rafdb", {"rafdb", s.root + "rafdb/basic", "train"}, "accuracy", true, max},
       {"parsing_celebam", {"celebamask_hq", s.root + "celebamask_hq", "all"}, "mean_f1", true, max},
-      {"align_300w", {"300w", s.root + "300w", "test"}, "nme_inter_ocular", false, 4},
+      {"align_300w", {"300w", s.root + "300w", "test"}, "nme_inter_ocular", false, std::min<int64_t>(4, max)},  // the test split holds 4
   };
   for (const Case& c : cases) {
     CAPTURE(c.task);
