@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/process_stats.h"
 #include "bench/peak_flops.h"
 #include "core/autograd.h"
 #include "core/buffer_pool.h"
@@ -49,19 +50,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double status_mib(const char* key) {  // a "VmHWM:   123 kB" line of /proc/self/status, in MiB
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(key, 0) == 0) return std::stod(line.substr(std::strlen(key))) / 1024.0;
-  return 0;
-}
+using bench::cpu_seconds;
+using bench::status_mib;
 
 struct Timing {
   double wall_ms = 1e300, cpu_ms = 1e300;

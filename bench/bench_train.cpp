@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/process_stats.h"
 #include "core/buffer_pool.h"
 #include "core/random.h"
 #include "faceptor/model.h"
@@ -47,19 +48,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double status_mib(const char* key) {  // a "VmHWM:   123 kB" line of /proc/self/status, in MiB
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(key, 0) == 0) return std::stod(line.substr(std::strlen(key))) / 1024.0;
-  return 0;
-}
+using bench::cpu_seconds;
+using bench::status_mib;
 
 struct StepSpec {
   std::string name, task;

@@ -14,6 +14,7 @@
 #include "faceptor/eval/evaluate.h"
 #include "faceptor/synth/dataset_writer.h"
 #include "tests/support/fixture.h"
+#include "tests/support/tiny_model.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fc;
@@ -23,24 +24,10 @@ using namespace fc::faceptor::eval;
 
 namespace {
 
-std::unique_ptr<FaceptorModel> tiny_model() {
-  ConvertOptions opts;
-  opts.encoder_heads = 3;
-  opts.decoder_heads = 2;
-  ConvertedModel cm = convert_state(test::fixture_path("model/stage1.pth.tar"), opts);
-  for (TaskSpec& t : cm.config.tasks)
-    if (t.input_size == 512) t.input_size = 64;
-  auto model = std::make_unique<FaceptorModel>(cm.config);
-  std::map<std::string, Tensor> tensors(cm.tensors.begin(), cm.tensors.end());
-  REQUIRE(model->load_state(tensors).ok());
-  model->eval();
-  return model;
-}
-
 struct Setup {
   test::TempDir dir;
   std::string root = dir.path("synth") + "/";
-  std::unique_ptr<FaceptorModel> model = tiny_model();
+  std::unique_ptr<FaceptorModel> model = test::tiny_model();
   Setup() {
     synth::SynthOptions o;
     o.out_dir = dir.path("synth");

@@ -17,6 +17,7 @@
 #include "faceptor/viz/figures.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
+#include "tests/support/tiny_model.h"
 
 using namespace fc;
 using namespace fc::faceptor;
@@ -47,29 +48,6 @@ std::vector<double> hand_shares(const Tensor& attention, const std::vector<int>&
     for (int64_t m = 0; m < width; ++m)
       if (memory_levels[m / block] == level) total += a[r * width + m];
   return {total / static_cast<double>(rows)};
-}
-
-std::vector<int> ints(const Tensor& t) {
-  std::vector<int> out;
-  for (float v : t.to_vector()) out.push_back(static_cast<int>(v));
-  return out;
-}
-
-// The tiny fixture models of tests/test_model.cpp (3 encoder layers; dense tasks at 64).
-std::unique_ptr<FaceptorModel> tiny_model(const std::string& variant) {
-  Fixture fx(fixture_path("model/" + variant + ".fxt"));
-  ConvertOptions opts;
-  opts.encoder_heads = 3;
-  opts.decoder_heads = 2;
-  opts.levels = ints(fx.get("config/levels"));
-  if (fx.has("config/new_levels")) opts.new_levels = ints(fx.get("config/new_levels"));
-  ConvertedModel cm = convert_state(fixture_path("model/" + variant + ".pth.tar"), opts);
-  for (TaskSpec& t : cm.config.tasks)
-    if (t.input_size == 512) t.input_size = 64;
-  auto model = std::make_unique<FaceptorModel>(cm.config);
-  REQUIRE(model->load_state(std::map<std::string, Tensor>(cm.tensors.begin(), cm.tensors.end())).ok());
-  model->eval();
-  return model;
 }
 
 }  // namespace

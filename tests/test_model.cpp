@@ -15,6 +15,7 @@
 #include "faceptor/outputs.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
+#include "tests/support/tiny_model.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fc;
@@ -36,24 +37,6 @@ std::vector<int> ints(const Tensor& t) {
   std::vector<int> out;
   for (float v : t.to_vector()) out.push_back(static_cast<int>(v));
   return out;
-}
-
-// The tiny fixtures use a 64x64 dense input (4x4 grid maps) instead of 512 to stay small.
-std::unique_ptr<FaceptorModel> tiny_model(const std::string& variant) {
-  const Fixture& fx = model_fixture(variant);
-  ConvertOptions opts;
-  opts.encoder_heads = 3;
-  opts.decoder_heads = 2;
-  opts.levels = ints(fx.get("config/levels"));
-  if (fx.has("config/new_levels")) opts.new_levels = ints(fx.get("config/new_levels"));
-  ConvertedModel cm = convert_state(fixture_path("model/" + variant + ".pth.tar"), opts);
-  for (TaskSpec& t : cm.config.tasks)
-    if (t.input_size == 512) t.input_size = 64;
-  auto model = std::make_unique<FaceptorModel>(cm.config);
-  std::map<std::string, Tensor> tensors(cm.tensors.begin(), cm.tensors.end());
-  REQUIRE(model->load_state(tensors).ok());
-  model->eval();
-  return model;
 }
 
 void check_variant(const std::string& variant) {
