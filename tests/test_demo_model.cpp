@@ -32,20 +32,6 @@ EvalResult evaluate_on(const FaceptorModel& model, const std::string& task, cons
   return evaluate_task(model, task, test, {.batch_size = 16});
 }
 
-// The synthetic pairs.txt lists every matched pair before every mismatched one, and the 10 folds
-// follow the file's order (as LFW's, whose folds each hold both kinds): folds of one kind would
-// pick each threshold on the other kind and score near 0 for any model that does not separate
-// them perfectly. Alternating the two kinds gives every fold both.
-std::vector<FacePair> interleaved_pairs(const std::string& lfw) {
-  std::vector<FacePair> same, different, out;
-  for (FacePair& p : read_lfw_pairs(lfw + "/pairs.txt", lfw)) (p.same ? same : different).push_back(std::move(p));
-  for (size_t i = 0; i < std::max(same.size(), different.size()); ++i) {
-    if (i < same.size()) out.push_back(same[i]);
-    if (i < different.size()) out.push_back(different[i]);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("demo model: clears its measured floors on a held-out synthetic set") {
@@ -66,7 +52,7 @@ TEST_CASE("demo model: clears its measured floors on a held-out synthetic set") 
   const EvalResult age = evaluate_on(*model, "age_utkface", {"utkface", root + "utkface", "all"});
   const EvalResult expression = evaluate_on(*model, "affect_rafdb", {"rafdb", root + "rafdb/basic", "train"});
   const EvalResult attributes = evaluate_on(*model, "biattr_celeba", {"celeba", root + "celeba", "all"});
-  const EvalResult verification = evaluate_verification(*model, "recog_ms1mv3", interleaved_pairs(root + "lfw"));
+  const EvalResult verification = evaluate_verification(*model, "recog_ms1mv3", read_lfw_pairs(root + "lfw/pairs.txt", root + "lfw"));
 
   MESSAGE("demo model on the held-out set: NME ", landmarks.metrics.at("nme"), ", parsing mean F1 ",
           parsing.metrics.at("mean_f1"), ", age MAE ", age.metrics.at("mae"), ", expression accuracy ",

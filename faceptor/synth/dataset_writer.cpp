@@ -175,32 +175,41 @@ SynthSummary write_synthetic_dataset(const SynthOptions& o) {
   write_text((root / "rafdb/basic/EmoLabel/list_patition_label.txt").string(), raf.str());
   write_text((root / "annotations.jsonl").string(), jsonl.str());
 
-  // LFW pairs, one fold: a matched pair per identity with two or more images, as many mismatched.
+  // LFW pairs as LFW lays them out: folds of `per_fold` matched pairs then as many mismatched
+  // (header "<folds>\t<per_fold>"), ten folds when there are at least ten matched pairs, so that
+  // the 10-fold evaluation, which follows the file's order, sees both kinds in every fold. A
+  // matched pair per identity with two or more images (the remainder after the last full fold
+  // is dropped), a mismatched pair of two random identities for each.
   SynthSummary summary;
   summary.images = o.count;
   summary.identities = static_cast<int>(images_of_identity.size());
   Rng pair_rng = Rng(o.seed).split(3);
-  std::ostringstream matched, mismatched;
   std::vector<int> repeated;
   for (int k = 0; k < summary.identities; ++k)
     if (images_of_identity[k] >= 2) repeated.push_back(k);
+  std::vector<std::string> matched, mismatched;
   for (int k : repeated) {
     int n = images_of_identity[k], a = 1 + static_cast<int>(pair_rng.below(n)), b = 1 + static_cast<int>(pair_rng.below(n - 1));
     if (b >= a) ++b;
-    matched << identity_name(k) << "\t" << a << "\t" << b << "\n";
+    matched.push_back(identity_name(k) + "\t" + std::to_string(a) + "\t" + std::to_string(b) + "\n");
   }
-  summary.matched_pairs = static_cast<int>(repeated.size());
   if (summary.identities >= 2)
-    for (int p = 0; p < summary.matched_pairs; ++p) {
+    for (size_t p = 0; p < matched.size(); ++p) {
       int x = static_cast<int>(pair_rng.below(summary.identities));
       int y = static_cast<int>(pair_rng.below(summary.identities - 1));
       if (y >= x) ++y;
-      mismatched << identity_name(x) << "\t" << 1 + pair_rng.below(images_of_identity[x]) << "\t" << identity_name(y)
-                 << "\t" << 1 + pair_rng.below(images_of_identity[y]) << "\n";
-      ++summary.mismatched_pairs;
+      mismatched.push_back(identity_name(x) + "\t" + std::to_string(1 + pair_rng.below(images_of_identity[x])) + "\t" +
+                           identity_name(y) + "\t" + std::to_string(1 + pair_rng.below(images_of_identity[y])) + "\n");
     }
-  write_text((root / "lfw/pairs.txt").string(),
-             "1\t" + std::to_string(summary.matched_pairs) + "\n" + matched.str() + mismatched.str());
+  const size_t pairs_of_each = std::min(matched.size(), mismatched.size());
+  const size_t folds = pairs_of_each >= 10 ? 10 : 1, per_fold = pairs_of_each / folds;
+  std::string pairs_text = std::to_string(folds) + "\t" + std::to_string(per_fold) + "\n";
+  for (size_t f = 0; f < folds; ++f) {
+    for (size_t i = f * per_fold; i < (f + 1) * per_fold; ++i) pairs_text += matched[i];
+    for (size_t i = f * per_fold; i < (f + 1) * per_fold; ++i) pairs_text += mismatched[i];
+  }
+  summary.matched_pairs = summary.mismatched_pairs = static_cast<int>(folds * per_fold);
+  write_text((root / "lfw/pairs.txt").string(), pairs_text);
 
   nlohmann::json m;
   m["generator"] = "faceptor.cpp synthetic faces (faceptor/synth)";
@@ -233,7 +242,7 @@ SynthSummary write_synthetic_dataset(const SynthOptions& o) {
       {"utkface", {{"images", "utkface"}, {"note", "{age}_{gender}_{race}_{datetime}.png; gender 0 male, 1 female; race 4"}}},
       {"rafdb", {{"list", "rafdb/basic/EmoLabel/list_patition_label.txt"}, {"images", "rafdb/basic/Image/aligned"},
                  {"note", "list names end in .png; the image is <stem>_aligned.png"}}},
-      {"lfw", {{"images", "lfw"}, {"pairs", "lfw/pairs.txt"}, {"note", "one fold: header '1<TAB>n', n matched, n mismatched"}}},
+      {"lfw", {{"images", "lfw"}, {"pairs", "lfw/pairs.txt"}, {"note", "as LFW: header '<folds><TAB>n', then per fold n matched and n mismatched pairs"}}},
       {"annotations", {{"file", "annotations.jsonl"}, {"note", "exact float labels per sample, 0-based pixel coordinates; yaw and roll in radians, yaw_bin: "
                                   "yaw in 5 equal bins over [-0.4, 0.4] (synth/labels.h yaw_bin)"}}}};
   m["matched_pairs"] = summary.matched_pairs;

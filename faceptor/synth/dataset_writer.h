@@ -20,7 +20,7 @@
 //   utkface/{age}_{gender}_{race}_{datetime}.png UTKFace: gender 0 male 1 female, race 4 (others)
 //   rafdb/basic/EmoLabel/list_patition_label.txt RAF-DB: "train_00001.png 4" (labels 1-7), images
 //   rafdb/basic/Image/aligned/train_00001_aligned.png
-//   lfw/synth_00000/synth_00000_0001.png, lfw/pairs.txt   recognition folders, LFW pairs (1 fold)
+//   lfw/synth_00000/synth_00000_0001.png, lfw/pairs.txt   recognition folders, LFW pairs (10 folds as LFW)
 // The same picture appears under each dataset's name as a hard link (a copy where links fail).
 #pragma once
 
