@@ -125,13 +125,7 @@ struct TableOfOutput {
 
 }  // namespace
 
-Json analysis_json(const std::string& input_name, const faceptor::Analysis& analysis,
-                   const faceptor::FaceRegion& region, bool from_tensor) {
-  Json doc;
-  doc["input"] = input_name;
-  doc["frame"] = {{"kind", from_tensor ? "input_tensor" : "image"},
-                  {"width", analysis.frame_width},
-                  {"height", analysis.frame_height}};
+Json region_json(const faceptor::FaceRegion& region, bool from_tensor) {
   Json r;
   if (region.points) {
     r["kind"] = "five_points";
@@ -144,7 +138,17 @@ Json analysis_json(const std::string& input_name, const faceptor::Analysis& anal
   } else {
     r["kind"] = from_tensor ? "input_tensor" : "whole_image";
   }
-  doc["region"] = std::move(r);
+  return r;
+}
+
+Json analysis_json(const std::string& input_name, const faceptor::Analysis& analysis,
+                   const faceptor::FaceRegion& region, bool from_tensor) {
+  Json doc;
+  doc["input"] = input_name;
+  doc["frame"] = {{"kind", from_tensor ? "input_tensor" : "image"},
+                  {"width", analysis.frame_width},
+                  {"height", analysis.frame_height}};
+  doc["region"] = region_json(region, from_tensor);
   Json passes = Json::array();
   for (const faceptor::AnalysisPass& p : analysis.passes)
     passes.push_back({{"input_size", p.input_size},

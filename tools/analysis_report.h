@@ -22,6 +22,10 @@ namespace fc::tools {
 nlohmann::ordered_json analysis_json(const std::string& input_name, const faceptor::Analysis& analysis,
                                      const faceptor::FaceRegion& region, bool from_tensor);
 
+// The "region" object above: how the face crop was chosen. `from_tensor`: the input was a
+// preprocessed tensor (--input-npy), so there was no picture to crop.
+nlohmann::ordered_json region_json(const faceptor::FaceRegion& region, bool from_tensor = false);
+
 std::string analysis_table(const std::string& input_name, const faceptor::Analysis& analysis);
 
 }  // namespace fc::tools

@@ -14,6 +14,7 @@
 #include "faceptor/explain.h"
 #include "faceptor/model_io.h"
 #include "faceptor/viz/explain_figures.h"
+#include "tools/analysis_report.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/face_region_args.h"
@@ -63,22 +64,6 @@ constexpr const char* kUsage =
     "(new_levels) and all-levels models spread it over several layers.\n"
     "\n"
     "options:\n";
-
-ordered_json region_json(const FaceRegion& region) {
-  ordered_json r;
-  if (region.points) {
-    r["kind"] = "five_points";
-    ordered_json points = ordered_json::array();
-    for (const Point2& p : *region.points) points.push_back({p.x, p.y});
-    r["points"] = std::move(points);
-  } else if (region.box) {
-    r["kind"] = "box";
-    r["box"] = {region.box->x1, region.box->y1, region.box->x2, region.box->y2};
-  } else {
-    r["kind"] = "whole_image";
-  }
-  return r;
-}
 
 // sum(share * level): one number that orders tasks from shallow to deep readers.
 double mean_level(const LayerProfile& profile, size_t decoder_layer) {
