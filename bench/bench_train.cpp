@@ -10,6 +10,7 @@
 //   build/bench_train            # 1 and 2 threads, every step, best of 2 after a warm-up step
 //   build/bench_train --quick    # 1 thread, age and landmarks, best of 1 after a warm-up step
 //   build/bench_train --no-torch # ours only
+//   build/bench_train --quick --steps landmarks   # just those rows (comma-separated names)
 //   build/bench_train --cache-mib 2048   # BufferPool parks up to 2 GiB of freed buffers (default 256 MiB)
 //
 // The PyTorch baseline runs as bench_model's does: OpenBLAS's own kernels (OPENBLAS_CORETYPE and
@@ -211,7 +212,9 @@ void report(int threads, const std::vector<StepSpec>& steps, const std::map<std:
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when redirected to a file (a run takes minutes)
   bool quick = false, with_torch = true;
+  std::string only;  // --steps age,landmarks: just those rows (for profiling one step)
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) only = "," + std::string(argv[++i]) + ",";
     quick |= std::strcmp(argv[i], "--quick") == 0;
     with_torch &= std::strcmp(argv[i], "--no-torch") != 0;
     if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc)
@@ -229,6 +232,11 @@ int main(int argc, char** argv) {
   const int reps = quick ? 1 : 2, max_threads = quick ? 1 : std::min(2, omp_get_num_procs());
   std::vector<StepSpec> steps = kSteps;
   if (quick) steps = {kSteps[0], kSteps[4]};
+  if (!only.empty()) {
+    steps.clear();
+    for (const StepSpec& s : kSteps)
+      if (only.find("," + s.name + ",") != std::string::npos) steps.push_back(s);
+  }
 
   Training training(ModelConfig::faceptor_base());
   int64_t params = 0;

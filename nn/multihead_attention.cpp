@@ -78,13 +78,14 @@ AttentionResult MultiheadAttention::attend_projected(const Tensor& query, const 
 
 AttentionResult MultiheadAttention::run(const Tensor& query, const Tensor& key, const Tensor& value,
                                         const AttentionOptions& options, bool with_probs) const {
-  const int64_t E = embed_dim, H = num_heads, D = E / H;
+  const int64_t E = embed_dim, H = num_heads;
   check_shapes(query, key, value, E);
   if (query.impl() == key.impl() && key.impl() == value.impl()) {
-    // One packed (E -> 3E) projection, viewed as q, k, v heads (B, H, Q, D).
+    // One packed (E -> 3E) projection, read as q, k, v heads in place; its gradient is one tensor.
     const int64_t B = query.size(0), Q = query.size(1);
-    Tensor qkv = linear(query, in_proj_weight, in_proj_bias).view({B, Q, 3, H, D}).permute({2, 0, 3, 1, 4});
-    return attend(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), options, with_probs);
+    AttentionResult r = self_attention_packed(linear(query, in_proj_weight, in_proj_bias), H, options, with_probs);
+    r.out = out_proj.forward(r.out.transpose(1, 2).reshape({B, Q, E}));  // laid out (B, Q, H, D): no copy
+    return r;
   }
   return attend_projected(query, project_key_value(key, value), options, with_probs);
 }

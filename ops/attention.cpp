@@ -77,7 +77,12 @@ struct AttentionBackward : Node {
   float scale = 1.f;
   int threads = 1;
   bool reference = false;
-  const char* name() const override { return "ScaledDotProductAttentionBackward"; }
+  // One input, the packed qkv (B, L, 3*H*D): dq, dk and dv are written into the three column
+  // blocks of its gradient, so no three zero-padded (B, L, 3*H*D) gradients get summed.
+  bool packed = false;
+  const char* name() const override {
+    return packed ? "PackedSelfAttentionBackward" : "ScaledDotProductAttentionBackward";
+  }
   std::vector<Tensor> backward(const Tensor& grad) override {
     Tensor g = with_unit_last_stride(grad.detach());
     AttentionArgs a;
@@ -92,15 +97,25 @@ struct AttentionBackward : Node {
     a.v = heads_of(v);
     if (mask.defined()) a.mask = {mask.data(), mask.stride(0), mask.stride(1), mask.stride(2), mask.stride(3)};
     a.threads = threads;
-    Tensor dq = Tensor::empty(q.shape()), dk = Tensor::empty(k.shape()), dv = Tensor::empty(v.shape());
     auto kernel = reference ? attention_backward_reference : attention_backward_fused;
+    if (packed) {
+      // Every element of the three blocks is written by the kernel, so empty is enough.
+      const int64_t L = a.queries, E = a.heads * a.head_dim;
+      Tensor dqkv = Tensor::empty({a.batch, L, 3 * E});
+      float* d = dqkv.mutable_data();
+      const auto block = [&](int i) { return Heads{d + i * E, L * 3 * E, a.head_dim, 3 * E}; };
+      kernel(a, heads_of(out), heads_of(g), lse.data(), block(0), block(1), block(2));
+      return {dqkv};
+    }
+    Tensor dq = Tensor::empty(q.shape()), dk = Tensor::empty(k.shape()), dv = Tensor::empty(v.shape());
     kernel(a, heads_of(out), heads_of(g), lse.data(), heads_of_mutable(dq), heads_of_mutable(dk), heads_of_mutable(dv));
     return {dq, dk, dv};
   }
 };
 
+// `packed`: q, k, v are the head views of this (B, L, 3*H*D) tensor, which alone gets the gradient.
 AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
-                          bool with_probs) {
+                          bool with_probs, const Tensor& packed = Tensor()) {
   Prepared p = prepare(q, k, v, options);
   const AttentionArgs& a = p.args;
   // (B, Q, H, D) memory seen as (B, H, Q, D): see "Output layout" in the header.
@@ -109,7 +124,7 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
   Tensor probs = with_probs ? Tensor::empty({a.batch, a.queries, a.keys}) : Tensor();
   auto kernel = options.force_reference ? attention_forward_reference : attention_forward_fused;
   kernel(a, heads_of_mutable(out), lse.mutable_data(), with_probs ? probs.mutable_data() : nullptr);
-  if (needs_grad({q, k, v})) {
+  if (packed.defined() ? needs_grad({packed}) : needs_grad({q, k, v})) {
     auto node = std::make_shared<AttentionBackward>();
     node->q = p.q;
     node->k = p.k;
@@ -120,7 +135,11 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
     node->scale = a.scale;
     node->threads = a.threads;
     node->reference = options.force_reference;
-    connect(out, node, {q, k, v});
+    node->packed = packed.defined();
+    if (packed.defined())
+      connect(out, node, {packed});
+    else
+      connect(out, node, {q, k, v});
   }
   return {out, probs};
 }
@@ -135,6 +154,17 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
 AttentionResult attention_with_probs(const Tensor& q, const Tensor& k, const Tensor& v,
                                      const AttentionOptions& options) {
   return attention(q, k, v, options, true);
+}
+
+AttentionResult self_attention_packed(const Tensor& qkv, int64_t heads, const AttentionOptions& options,
+                                      bool with_probs) {
+  FC_CHECK(qkv.defined(), "self_attention_packed: undefined tensor");
+  FC_CHECK(qkv.ndim() == 3 && heads > 0 && qkv.size(2) % (3 * heads) == 0, "self_attention_packed: qkv ",
+           qkv.shape(), " must be (B, L, 3*H*D) with H = ", heads);
+  const int64_t B = qkv.size(0), L = qkv.size(1), D = qkv.size(2) / (3 * heads);
+  // Detached views: the graph edge is qkv itself (see AttentionBackward::packed).
+  Tensor qkv5 = qkv.detach().contiguous().view({B, L, 3, heads, D}).permute({2, 0, 3, 1, 4});
+  return attention(qkv5.select(0, 0), qkv5.select(0, 1), qkv5.select(0, 2), options, with_probs, qkv);
 }
 
 }  // namespace fc

@@ -59,4 +59,12 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
 AttentionResult attention_with_probs(const Tensor& q, const Tensor& k, const Tensor& v,
                                      const AttentionOptions& options = {});
 
+// Self-attention on one packed projection: qkv (B, L, 3*H*D), [q | k | v] along the last dim,
+// -> (B, H, L, D) laid out as above. The same numbers as scaled_dot_product_attention on the three
+// head views of qkv (the example at the top), but the backward writes dq, dk and dv straight into
+// one (B, L, 3*H*D) gradient instead of three zero-padded ones that autograd then sums.
+//   Tensor o = self_attention_packed(qkv, H).out;
+AttentionResult self_attention_packed(const Tensor& qkv, int64_t heads, const AttentionOptions& options = {},
+                                      bool with_probs = false);
+
 }  // namespace fc

@@ -40,6 +40,7 @@ const std::vector<OpInfo>& registered_ops() {
       {"linear", true},
       // ops/attention.h
       {"scaled_dot_product_attention", true},
+      {"self_attention_packed", true},
       // ops/norm.h
       {"layer_norm", true},
       {"layer_norm_channels", true},

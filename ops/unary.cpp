@@ -99,9 +99,6 @@ constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
 constexpr float kQuickGeluScale = 1.702f;
 
-// The same float operations as map_through_exp's vector path, for the backward passes.
-float sigmoid_value(float v) { return 1.f / (1.f + exp_scalar(-v)); }
-
 }  // namespace
 
 Tensor exp(const Tensor& x) {
@@ -181,13 +178,48 @@ Tensor gelu(const Tensor& x) {
       });
 }
 
+namespace {
+
+// d/dx x s(kx) = s + k x s (1 - s), with s = sigmoid(kx). The exponentials run through
+// exp_affine 8 lanes at a time in L1-sized blocks (a scalar exp per element was ~5x slower).
+struct QuickGeluBackward : Node {
+  Tensor x;  // the input
+  const char* name() const override { return "QuickGeluBackward"; }
+  std::vector<Tensor> backward(const Tensor& grad) override {
+    FC_CHECK(grad.shape() == x.shape(), "QuickGeluBackward: gradient ", grad.shape(), " for output ", x.shape());
+    Tensor g = grad.contiguous(), v = x.contiguous();
+    Tensor out = Tensor::empty(x.shape());
+    const float *pg = g.data(), *pv = v.data();
+    float* o = out.mutable_data();
+    const int64_t n = out.numel();
+    constexpr int64_t kBlock = 4096;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
+    for (int64_t start = 0; start < n; start += kBlock) {
+      const int64_t len = std::min(kBlock, n - start);
+      float* e = o + start;
+      exp_affine(pv + start, e, len, -kQuickGeluScale, 0.f);  // e = exp(-k x), as the forward
+      const float* xs = pv + start;
+      const float* gs = pg + start;
+      for (int64_t i = 0; i < len; ++i) {
+        const float s = 1.f / (1.f + e[i]);
+        e[i] = gs[i] * (s + kQuickGeluScale * xs[i] * s * (1.f - s));
+      }
+    }
+    return {out};
+  }
+};
+
+}  // namespace
+
 Tensor quick_gelu(const Tensor& x) {
   // d/dx x s(kx) = s + k x s (1 - s), with s = sigmoid(kx).
   Tensor out = map_through_exp(x, -kQuickGeluScale, [](float v, float e) { return v * (1.f / (1.f + e)); });
-  return with_backward(x, out, "QuickGeluBackward", x, [](float g, float v) {
-    const float s = sigmoid_value(kQuickGeluScale * v);
-    return g * (s + kQuickGeluScale * v * s * (1.f - s));
-  });
+  if (needs_grad({x})) {
+    auto node = std::make_shared<QuickGeluBackward>();
+    node->x = x.detach();
+    connect(out, node, {x});
+  }
+  return out;
 }
 
 Tensor sigmoid(const Tensor& x) {

@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "ops/attention.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
 #include "ops/kernels/attention_kernel.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
@@ -65,6 +67,44 @@ FC_OP_CASE(attention_permuted_qkv, {.op = "scaled_dot_product_attention",
                                                                                 qkv5.select(0, 2));
                                       return out.transpose(1, 2).reshape({B, N, H * D});
                                     }});
+
+// The packed op: same fixtures as the head views above (its gradient is one (B, N, 3*H*D) tensor).
+FC_OP_CASE(attention_packed_qkv, {.op = "self_attention_packed",
+                                  .group = "attention",
+                                  .name = "attention_permuted_qkv",
+                                  .fn = [](const Inputs& x) {
+                                    Tensor out = self_attention_packed(x[0], 3).out;
+                                    return out.transpose(1, 2).reshape({2, 11, 3 * 16});
+                                  }});
+FC_OP_CASE(attention_packed_mask, {.op = "self_attention_packed",
+                                   .group = "attention",
+                                   .name = "attention_packed_mask",
+                                   .fn = [](const Inputs& x) {
+                                     Tensor out = self_attention_packed(x[0], 2, with_mask(x[1])).out;
+                                     return out.transpose(1, 2).reshape({2, 67, 2 * 4});
+                                   }});
+
+TEST_CASE("attention: packed qkv matches the three head views, fused and reference, with probs") {
+  Rng rng(5);
+  const int64_t B = 2, N = 9, H = 2, D = 8;
+  for (bool reference : {false, true}) {
+    Tensor qkv = Tensor::randn({B, N, 3 * H * D}, rng).set_requires_grad(true);
+    Tensor qkv2 = qkv.detach().clone().set_requires_grad(true);
+    AttentionOptions o;
+    o.force_reference = reference;
+    AttentionResult packed = self_attention_packed(qkv, H, o, true);
+    Tensor qkv5 = qkv2.view({B, N, 3, H, D}).permute({2, 0, 3, 1, 4});
+    AttentionResult views = attention_with_probs(qkv5.select(0, 0), qkv5.select(0, 1), qkv5.select(0, 2), o);
+    check_close(packed.out, views.out, {1e-6, 1e-6}, "out");
+    check_close(packed.probs, views.probs, {1e-6, 1e-6}, "probs");
+    Tensor w = Tensor::randn({B, H, N, D}, rng);
+    sum(packed.out * w).backward();
+    sum(views.out * w).backward();
+    check_close(qkv.grad(), qkv2.grad(), {1e-6, 1e-6}, "grad");
+  }
+  CHECK_THROWS_WITH_AS(self_attention_packed(Tensor::zeros({2, 5, 10}), 3), doctest::Contains("(B, L, 3*H*D)"),
+                       Error);
+}
 
 TEST_CASE("attention: head-averaged probabilities match PyTorch and sum to 1") {
   const Fixture& fx = load_fixture("attention");

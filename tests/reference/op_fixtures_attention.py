@@ -65,6 +65,18 @@ def build(w):
 
     w.case("attention_permuted_qkv", from_qkv, [r(B, N, 3 * H * D)], [0])
 
+    # self_attention_packed with a key-padding mask (the packed case without one reuses
+    # attention_permuted_qkv): 67 tokens cross the 64-key tile.
+    B2, N2, H2, D2 = 2, 67, 2, 4
+    pad2 = key_padding_mask(B2, N2, [N2, 41])
+
+    def from_qkv_masked(qkv, m):
+        qkv5 = qkv.view(B2, N2, 3, H2, D2).permute(2, 0, 3, 1, 4)
+        out = attention(qkv5[0], qkv5[1], qkv5[2], m)
+        return out.transpose(1, 2).reshape(B2, N2, H2 * D2)
+
+    w.case("attention_packed_mask", from_qkv_masked, [r(B2, N2, 3 * H2 * D2), pad2], [0])
+
     # Head-averaged probabilities for the dedicated test (same inputs as attention_key_padding).
     q, k = (w.tensors[f"attention_key_padding/in{i}"].double() for i in range(2))
     w.add("attention_key_padding/probs", head_mean_probs(q, k, pad.double(), scale=0.3))
