@@ -10,12 +10,14 @@
 //   build/bench_train            # 1 and 2 threads, every step, best of 2 after a warm-up step
 //   build/bench_train --quick    # 1 thread, age and landmarks, best of 1 after a warm-up step
 //   build/bench_train --no-torch # ours only
-//   build/bench_train --cache-mib 2048   # BufferPool parks up to 2 GiB of freed buffers (default 256 MiB)
+//   build/bench_train --cache-mib 2048   # BufferPool parks at least 2 GiB (default: 256 MiB or up to the
+//                                        # working-set peak, whichever is more)
 //
 // The PyTorch baseline runs as bench_model's does: OpenBLAS's own kernels (OPENBLAS_CORETYPE and
 // OPENBLAS_L2_SIZE unset) and glibc malloc told to keep large buffers. On a shared machine the
 // process CPU time columns are the steadier figure.
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,6 +52,12 @@ using Clock = std::chrono::steady_clock;
 
 using bench::cpu_seconds;
 using bench::status_mib;
+
+int64_t minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 
 struct StepSpec {
   std::string name, task;
@@ -118,7 +126,9 @@ PhaseTimes time_step(Training& t, const StepSpec& step, int reps) {
   Rng rng(3);
   const std::vector<TaskBatch> batches = {{step.task, random_batch(task, step.batch, rng)}};
   PhaseTimes best;
+  int64_t faults = 0, maps = 0;
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0: the warm-up (AdamW state, buffer pool)
+    if (rep == 1) faults = minor_faults(), maps = BufferPool::process().stats().fresh_maps;
     double wall[4], cpu[4];
     auto mark = [&](int i) {
       wall[i] = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
@@ -142,6 +152,11 @@ PhaseTimes time_step(Training& t, const StepSpec& step, int reps) {
       best.cpu[p] = std::min(best.cpu[p], cpu[p + 1] - cpu[p]);
     }
   }
+  // Reused buffers cost no faults: what remains is first touches of fresh maps and small mallocs.
+  std::printf("  %s: %.0f page faults and %.0f fresh buffer maps per timed step (pool peak %.0f MiB)\n",
+              step.name.c_str(), double(minor_faults() - faults) / reps,
+              double(BufferPool::process().stats().fresh_maps - maps) / reps,
+              BufferPool::process().stats().peak_live_bytes / 1048576.0);
   return best;
 }
 

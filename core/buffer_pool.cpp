@@ -125,8 +125,10 @@ void BufferPool::set_cache_limit(size_t bytes) {
   unmap_parked_above(parked_limit());
 }
 
+// live <= peak always, so the bound is never negative; classes that peak at different moments
+// share the cache limit's slack instead of evicting each other every step.
 size_t BufferPool::parked_limit() const {
-  return std::max(cache_limit_, stats_.peak_live_bytes - stats_.live_bytes);
+  return stats_.peak_live_bytes + cache_limit_ - stats_.live_bytes;
 }
 
 BufferPool::Stats BufferPool::stats() const {

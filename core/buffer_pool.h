@@ -7,12 +7,12 @@
 // aligned with transparent huge pages requested from 4 MiB up, so first touch costs one fault per
 // 2 MiB) and, when released, parked in a free list by size class (classes 1/8 of a power of two
 // apart); `acquire` reuses a parked block of its class. The parked total follows the working set:
-// it may reach max(cache limit, peak live bytes - live bytes now), so the pool keeps what the
-// largest step so far needed at once (a training step frees and re-asks for ~1 GB of activations
-// and gradients; refaulting them cost a fifth of the step) while live + parked never passes that
-// peak by more than the cache limit: parking does not raise the process's peak RSS beyond what
-// a fixed cap of `set_cache_limit` bytes did. `trim()` returns everything parked to the OS and
-// forgets the peak.
+// live + parked may reach the peak of live bytes so far plus the cache limit (256 MiB), so the
+// pool keeps what the largest step so far needed at once (a Base training step frees and asks
+// again for ~2 GB of activations and gradients; refaulting them cost a fifth of the step), and at
+// the peak itself at most the cache limit is parked, as with a fixed cap: parking adds no more to
+// the process's peak RSS than it did. A new block that would pass the bound first unmaps parked
+// ones (largest first). `trim()` returns everything parked to the OS and forgets the peak.
 //
 //   BufferPool& pool = BufferPool::process();
 //   void* p = pool.acquire(64 << 20);
@@ -50,7 +50,7 @@ class BufferPool {
   void* acquire(size_t bytes);  // 64-byte aligned, uninitialised (a reused block holds old data)
   void release(void* data, size_t bytes);  // bytes: as given to acquire
   void trim();                         // unmaps every parked block; the peak restarts from live_bytes
-  // Parked bytes above max(bytes, peak_live_bytes - live_bytes) are unmapped (largest first).
+  // Parked bytes above peak_live_bytes + bytes - live_bytes are unmapped (largest first).
   void set_cache_limit(size_t bytes);
   Stats stats() const;
 
