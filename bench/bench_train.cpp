@@ -10,8 +10,8 @@
 //   build/bench_train            # 1 and 2 threads, every step, best of 2 after a warm-up step
 //   build/bench_train --quick    # 1 thread, age and landmarks, best of 1 after a warm-up step
 //   build/bench_train --no-torch # ours only
-//   build/bench_train --cache-mib 2048   # BufferPool parks at least 2 GiB (default: 256 MiB or up to the
-//                                        # working-set peak, whichever is more)
+//   build/bench_train --cache-mib 2048   # BufferPool cache limit 2 GiB beyond the working-set peak
+//                                        # (default, as in the Trainer: 256 MiB + the gradients' bytes)
 //
 // The PyTorch baseline runs as bench_model's does: OpenBLAS's own kernels (OPENBLAS_CORETYPE and
 // OPENBLAS_L2_SIZE unset) and glibc malloc told to keep large buffers. On a shared machine the
@@ -113,6 +113,7 @@ struct Training {
     objective->initialize(rng);
     groups = training_param_groups(model, *objective, OptimizerConfig{}, {});
     optimizer = std::make_unique<AdamW>(groups, AdamWOptions{.lr = 1e-5, .weight_decay = 0.05});
+    park_gradients_between_steps(groups);  // as the Trainer does
     model.train();
   }
   FaceptorModel model;
@@ -226,11 +227,11 @@ void report(int threads, const std::vector<StepSpec>& steps, const std::map<std:
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when redirected to a file (a run takes minutes)
   bool quick = false, with_torch = true;
+  long long cache_mib = -1;
   for (int i = 1; i < argc; ++i) {
     quick |= std::strcmp(argv[i], "--quick") == 0;
     with_torch &= std::strcmp(argv[i], "--no-torch") != 0;
-    if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc)
-      BufferPool::process().set_cache_limit(size_t(std::atoll(argv[++i])) << 20);
+    if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc) cache_mib = std::atoll(argv[++i]);
   }
   if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
     double load = 0;
@@ -246,6 +247,7 @@ int main(int argc, char** argv) {
   if (quick) steps = {kSteps[0], kSteps[4]};
 
   Training training(ModelConfig::faceptor_base());
+  if (cache_mib >= 0) BufferPool::process().set_cache_limit(size_t(cache_mib) << 20);  // overrides the Trainer's
   int64_t params = 0;
   for (auto& g : training.groups)
     for (auto& [name, slot] : g.parameters) params += slot->numel();

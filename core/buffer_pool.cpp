@@ -131,6 +131,11 @@ size_t BufferPool::parked_limit() const {
   return stats_.peak_live_bytes + cache_limit_ - stats_.live_bytes;
 }
 
+size_t BufferPool::cache_limit() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache_limit_;
+}
+
 BufferPool::Stats BufferPool::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;

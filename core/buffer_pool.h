@@ -52,6 +52,7 @@ class BufferPool {
   void trim();                         // unmaps every parked block; the peak restarts from live_bytes
   // Parked bytes above peak_live_bytes + bytes - live_bytes are unmapped (largest first).
   void set_cache_limit(size_t bytes);
+  size_t cache_limit() const;
   Stats stats() const;
 
   // The pool behind Storage::allocate. Process-wide for the reason malloc's arenas are: a tensor's

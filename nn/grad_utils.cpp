@@ -2,9 +2,11 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/autograd.h"
+#include "core/buffer_pool.h"
 #include "core/error.h"
 #include "nn/param_chunks.h"
 
@@ -112,6 +114,15 @@ void check_finite_gradients(const std::vector<ParamGroup>& groups) {
 
 void zero_grad(const std::vector<ParamGroup>& groups) {
   for (Tensor* p : all_parameters(groups)) p->zero_grad();
+}
+
+void park_gradients_between_steps(const std::vector<ParamGroup>& groups) {
+  constexpr size_t kDefaultLimit = size_t{256} << 20;
+  size_t bytes = 0;
+  for (const Tensor* p : all_parameters(groups))
+    if (p->requires_grad()) bytes += size_t(p->numel()) * sizeof(float);
+  BufferPool& pool = BufferPool::process();
+  pool.set_cache_limit(std::max(pool.cache_limit(), kDefaultLimit + bytes));
 }
 
 GradientAccumulator::GradientAccumulator(int micro_batches, Mode mode) : micro_batches_(micro_batches), mode_(mode) {
