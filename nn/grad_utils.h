@@ -44,7 +44,7 @@ void zero_grad(const std::vector<ParamGroup>& groups);
 // every gradient of `groups` (never lowers it). zero_grad() frees all gradients at the end of a
 // step and the next backward asks for the same sizes again, while the activations of the forward
 // in between occupy other size classes: without this allowance the pool unmaps gradient blocks to
-// stay within its bound and every step faults them in again (a sixth of a Base 112x8 step on our
+// stay within its bound and every step faults them in again (a tenth of a Base 112x8 step on our
 // VMs). Costs at most that many bytes of peak RSS (measured: +~300 MiB on Faceptor-Base, still
 // below PyTorch's peak). Call once, after building the optimizer.
 void park_gradients_between_steps(const std::vector<ParamGroup>& groups);
