@@ -11,12 +11,14 @@
 //   build/bench_train --quick    # 1 thread, age and landmarks, best of 1 after a warm-up step
 //   build/bench_train --no-torch # ours only
 //   build/bench_train --quick --steps landmarks   # just those rows (comma-separated names)
-//   build/bench_train --cache-mib 2048   # BufferPool parks up to 2 GiB of freed buffers (default 256 MiB)
+//   build/bench_train --cache-mib 2048   # BufferPool cache limit 2 GiB beyond the working-set peak
+//                                        # (default, as in the Trainer: 256 MiB + the gradients' bytes)
 //
 // The PyTorch baseline runs as bench_model's does: OpenBLAS's own kernels (OPENBLAS_CORETYPE and
 // OPENBLAS_L2_SIZE unset) and glibc malloc told to keep large buffers. On a shared machine the
 // process CPU time columns are the steadier figure.
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +53,12 @@ using Clock = std::chrono::steady_clock;
 
 using bench::cpu_seconds;
 using bench::status_mib;
+
+int64_t minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 
 struct StepSpec {
   std::string name, task;
@@ -106,6 +114,7 @@ struct Training {
     objective->initialize(rng);
     groups = training_param_groups(model, *objective, OptimizerConfig{}, {});
     optimizer = std::make_unique<AdamW>(groups, AdamWOptions{.lr = 1e-5, .weight_decay = 0.05});
+    park_gradients_between_steps(groups);  // as the Trainer does
     model.train();
   }
   FaceptorModel model;
@@ -119,7 +128,9 @@ PhaseTimes time_step(Training& t, const StepSpec& step, int reps) {
   Rng rng(3);
   const std::vector<TaskBatch> batches = {{step.task, random_batch(task, step.batch, rng)}};
   PhaseTimes best;
+  int64_t faults = 0, maps = 0;
   for (int rep = 0; rep <= reps; ++rep) {  // rep 0: the warm-up (AdamW state, buffer pool)
+    if (rep == 1) faults = minor_faults(), maps = BufferPool::process().stats().fresh_maps;
     double wall[4], cpu[4];
     auto mark = [&](int i) {
       wall[i] = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
@@ -143,6 +154,11 @@ PhaseTimes time_step(Training& t, const StepSpec& step, int reps) {
       best.cpu[p] = std::min(best.cpu[p], cpu[p + 1] - cpu[p]);
     }
   }
+  // Reused buffers cost no faults: what remains is first touches of fresh maps and small mallocs.
+  std::printf("  %s: %.0f page faults and %.0f fresh buffer maps per timed step (pool peak %.0f MiB)\n",
+              step.name.c_str(), double(minor_faults() - faults) / reps,
+              double(BufferPool::process().stats().fresh_maps - maps) / reps,
+              BufferPool::process().stats().peak_live_bytes / 1048576.0);
   return best;
 }
 
@@ -213,12 +229,12 @@ int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when redirected to a file (a run takes minutes)
   bool quick = false, with_torch = true;
   std::string only;  // --steps age,landmarks: just those rows (for profiling one step)
+  long long cache_mib = -1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) only = "," + std::string(argv[++i]) + ",";
     quick |= std::strcmp(argv[i], "--quick") == 0;
     with_torch &= std::strcmp(argv[i], "--no-torch") != 0;
-    if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc)
-      BufferPool::process().set_cache_limit(size_t(std::atoll(argv[++i])) << 20);
+    if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc) cache_mib = std::atoll(argv[++i]);
   }
   if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
     double load = 0;
@@ -239,6 +255,7 @@ int main(int argc, char** argv) {
   }
 
   Training training(ModelConfig::faceptor_base());
+  if (cache_mib >= 0) BufferPool::process().set_cache_limit(size_t(cache_mib) << 20);  // overrides the Trainer's
   int64_t params = 0;
   for (auto& g : training.groups)
     for (auto& [name, slot] : g.parameters) params += slot->numel();

@@ -12,6 +12,31 @@ namespace {
 
 thread_local bool t_grad_enabled = true;
 
+// True when `t` is the only handle on its whole (owned, writable) storage and records no graph: the
+// engine holding it as the gradient in flight may then hand the buffer on or write into it.
+bool sole_owner(const Tensor& t) {
+  const std::shared_ptr<Storage>& s = t.storage();
+  return t.impl_ptr().use_count() == 1 && s.use_count() == 1 && !s->read_only() && t.offset() == 0 &&
+         t.is_contiguous() && s->size_bytes() == size_t(t.numel()) * sizeof(float) && !t.grad_fn();
+}
+
+// a + b into a fresh buffer: one pass, where clone-then-add would write the result twice.
+Tensor sum_of(const Tensor& a, const Tensor& b) {
+  if (!a.is_contiguous() || !b.is_contiguous()) {
+    Tensor out = a.clone();
+    add_into(out, b);
+    return out;
+  }
+  Tensor out = Tensor::empty(a.shape());
+  float* o = out.mutable_data();
+  const float* x = a.data();
+  const float* y = b.data();
+  const int64_t n = out.numel();
+#pragma omp parallel for schedule(static) if (n >= (int64_t(1) << 18))
+  for (int64_t i = 0; i < n; ++i) o[i] = x[i] + y[i];
+  return out;
+}
+
 // The sink of a leaf's gradient: adds what reaches it into the leaf's grad().
 class AccumulateGrad : public Node {
  public:
@@ -19,8 +44,10 @@ class AccumulateGrad : public Node {
   const char* name() const override { return "AccumulateGrad"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     if (!leaf_->grad.defined()) {
-      // A private copy: the incoming buffer may be shared with other gradients in flight.
-      leaf_->grad = grad.detach().clone();
+      // The incoming buffer becomes grad() when nothing else can see it (as PyTorch's
+      // AccumulateGrad steals it); otherwise a private copy, since it may be shared with other
+      // gradients in flight (add passes its grad to both inputs).
+      leaf_->grad = sole_owner(grad) ? grad.detach() : grad.detach().clone();
     } else {
       add_into(leaf_->grad, grad);
     }
@@ -144,11 +171,15 @@ void run_backward(const Tensor& root, const Tensor& grad_output, const LeafGradR
                  " for input ", i, " of shape ", e.shape);
         auto [it, fresh] = grads.try_emplace(e.node.get(), Pending{g, false});
         if (!fresh) {
-          if (!it->second.owned) {
-            it->second.grad = it->second.grad.clone();
-            it->second.owned = true;
+          // Float addition commutes exactly, so the sum is the same whichever buffer receives it.
+          Pending& p = it->second;
+          if (!p.owned && sole_owner(p.grad)) p.owned = true;
+          if (p.owned) {
+            add_into(p.grad, g);
+          } else {
+            p.grad = sum_of(p.grad, g);
+            p.owned = true;
           }
-          add_into(it->second.grad, g);
         }
       }
       if (--pending[e.node.get()] == 0) ready.push_back(e.node.get());
@@ -187,6 +218,7 @@ void add_into(Tensor& dst, const Tensor& src) {
   const float* s = src.data();
   if (src.is_contiguous()) {
     const int64_t n = dst.numel();
+#pragma omp parallel for schedule(static) if (n >= (int64_t(1) << 18))
     for (int64_t i = 0; i < n; ++i) d[i] += s[i];
   } else {
     for_each_offset2(dst.shape(), dst.strides(), src.strides(), [&](int64_t di, int64_t si) { d[di] += s[si]; });

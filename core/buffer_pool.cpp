@@ -70,12 +70,26 @@ void* BufferPool::acquire(size_t bytes) {
       void* p = it->second;
       live_.emplace(p, it->first);
       stats_.parked_bytes -= it->first;
+      stats_.live_bytes += it->first;
+      stats_.peak_live_bytes = std::max(stats_.peak_live_bytes, stats_.live_bytes);
       parked_.erase(it);
       ++stats_.reuses;
       return p;
     }
+    // Counted live before it is mapped, so parked blocks make room for it first (the bound on
+    // live + parked holds while the new block is faulted in).
+    stats_.live_bytes += want;
+    stats_.peak_live_bytes = std::max(stats_.peak_live_bytes, stats_.live_bytes);
+    unmap_parked_above(parked_limit());
   }
-  void* p = map_block(want);  // outside the lock: mapping is the slow part
+  void* p = nullptr;
+  try {
+    p = map_block(want);  // outside the lock: mapping is the slow part
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.live_bytes -= want;
+    throw;
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   live_.emplace(p, want);
   ++stats_.fresh_maps;
@@ -94,19 +108,32 @@ void BufferPool::release(void* data, size_t bytes) {
   if (it == live_.end()) std::abort();  // not from this pool: a double release or a stray pointer
   parked_.emplace(it->second, data);
   stats_.parked_bytes += it->second;
+  stats_.live_bytes -= it->second;
   live_.erase(it);
-  unmap_parked_above(cache_limit_);
+  unmap_parked_above(parked_limit());
 }
 
 void BufferPool::trim() {
   std::lock_guard<std::mutex> lock(mutex_);
   unmap_parked_above(0);
+  stats_.peak_live_bytes = stats_.live_bytes;
 }
 
 void BufferPool::set_cache_limit(size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   cache_limit_ = bytes;
-  unmap_parked_above(cache_limit_);
+  unmap_parked_above(parked_limit());
+}
+
+// live <= peak always, so the bound is never negative; classes that peak at different moments
+// share the cache limit's slack instead of evicting each other every step.
+size_t BufferPool::parked_limit() const {
+  return stats_.peak_live_bytes + cache_limit_ - stats_.live_bytes;
+}
+
+size_t BufferPool::cache_limit() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cache_limit_;
 }
 
 BufferPool::Stats BufferPool::stats() const {

@@ -6,13 +6,12 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "nn/adamw_kernel.h"
+#include "nn/param_chunks.h"
 
 namespace fc {
 
 namespace {
-
-// Below this a parameter's update takes microseconds and a thread team would cost more.
-constexpr int64_t kParallelElements = int64_t(1) << 16;
 
 bool has_component(const std::string& name, const std::string& component) {
   size_t start = 0;
@@ -92,6 +91,9 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, double lr, double default_w
 
 void Optimizer::step() {
   NoGradGuard no_grad;
+  std::vector<Tensor> grads;  // keeps contiguous copies (if any) alive until the updates ran
+  std::vector<RangeUpdate> updates;
+  std::vector<int64_t> sizes;
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     const ParamGroup& g = groups_[gi];
     for (auto& [name, slot] : g.parameters) {
@@ -99,11 +101,15 @@ void Optimizer::step() {
       FC_CHECK(slot->grad().shape() == slot->shape(), "optimizer: gradient of ", name, " is ", slot->grad().shape(),
                " but the parameter is ", slot->shape());
       make_writable(*slot);
-      Tensor grad = slot->grad().contiguous();
-      update(slot->mutable_data(), grad.data(), slot->numel(), group_lr(gi), g.weight_decay, state_[name],
-             slot->shape());
+      grads.push_back(slot->grad().contiguous());
+      updates.push_back(prepare(slot->mutable_data(), grads.back().data(), slot->numel(), group_lr(gi),
+                                g.weight_decay, state_[name], slot->shape()));
+      sizes.push_back(slot->numel());
     }
   }
+  const std::vector<ParamChunk> chunks = split_into_chunks(sizes);
+#pragma omp parallel for schedule(dynamic, 1) if (chunks.size() > 1)
+  for (size_t c = 0; c < chunks.size(); ++c) updates[chunks[c].item](chunks[c].begin, chunks[c].end);
   ++step_count_;
 }
 
@@ -172,8 +178,8 @@ void Optimizer::load_state_tensors(const StateTensors& state) {
 AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
     : Optimizer(std::move(groups), options.lr, options.weight_decay), options_(options) {}
 
-void AdamW::update(float* p, const float* g, int64_t n, double lr, double weight_decay, ParamState& state,
-                   const Shape& shape) {
+Optimizer::RangeUpdate AdamW::prepare(float* p, const float* g, int64_t n, double lr, double weight_decay,
+                                      ParamState& state, const Shape& shape) {
   Tensor& exp_avg = state.buffers["exp_avg"];
   Tensor& exp_avg_sq = state.buffers["exp_avg_sq"];
   if (!exp_avg.defined()) exp_avg = Tensor::zeros(shape);
@@ -183,21 +189,14 @@ void AdamW::update(float* p, const float* g, int64_t n, double lr, double weight
   const double step = double(++state.step);
   const double beta1 = options_.beta1, beta2 = options_.beta2;
   // Python floats become float32 scalars when they meet a float32 tensor, so round them as torch does.
-  const float decay = float(1.0 - lr * weight_decay);
-  const float b1 = float(beta1), one_minus_b1 = float(1.0 - beta1);
-  const float b2 = float(beta2), one_minus_b2 = float(1.0 - beta2);
-  const float bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(beta2, step)));
-  const float neg_step_size = float(-(lr / (1.0 - std::pow(beta1, step))));
-  const float eps = float(options_.eps);
-  // Elementwise, so the result is the same for any thread count.
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-  for (int64_t i = 0; i < n; ++i) {
-    p[i] *= decay;
-    m[i] = std::fma(g[i], one_minus_b1, m[i] * b1);  // mul_(b1).add_(g, alpha=1-b1): add with alpha is an fma
-    v[i] = v[i] * b2 + one_minus_b2 * g[i] * g[i];   // addcmul_: self + value * t1 * t2
-    const float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-    p[i] = p[i] + neg_step_size * m[i] / denom;  // addcdiv_: self + value * t1 / t2
-  }
+  AdamWScalars s;
+  s.decay = float(1.0 - lr * weight_decay);
+  s.beta1 = float(beta1), s.one_minus_beta1 = float(1.0 - beta1);
+  s.beta2 = float(beta2), s.one_minus_beta2 = float(1.0 - beta2);
+  s.bias_correction2_sqrt = float(std::sqrt(1.0 - std::pow(beta2, step)));
+  s.neg_step_size = float(-(lr / (1.0 - std::pow(beta1, step))));
+  s.eps = float(options_.eps);
+  return [=](int64_t begin, int64_t end) { adamw_update(p + begin, g + begin, m + begin, v + begin, end - begin, s); };
 }
 
 SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
@@ -206,10 +205,11 @@ SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options)
            "SGD: nesterov needs momentum > 0 and dampening 0");
 }
 
-void SGD::update(float* p, const float* g, int64_t n, double lr, double weight_decay, ParamState& state,
-                 const Shape& shape) {
+Optimizer::RangeUpdate SGD::prepare(float* p, const float* g, int64_t n, double lr, double weight_decay,
+                                    ParamState& state, const Shape& shape) {
   const float wd = float(weight_decay), momentum = float(options_.momentum);
   const float one_minus_dampening = float(1.0 - options_.dampening), neg_lr = float(-lr);
+  const bool nesterov = options_.nesterov;
   float* buf = nullptr;
   bool first = false;
   if (options_.momentum != 0) {
@@ -219,15 +219,16 @@ void SGD::update(float* p, const float* g, int64_t n, double lr, double weight_d
     buf = b.mutable_data();
   }
   ++state.step;
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-  for (int64_t i = 0; i < n; ++i) {
-    float d = weight_decay != 0 ? std::fma(p[i], wd, g[i]) : g[i];
-    if (buf) {
-      buf[i] = first ? d : std::fma(d, one_minus_dampening, buf[i] * momentum);
-      d = options_.nesterov ? std::fma(buf[i], momentum, d) : buf[i];
+  return [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float d = weight_decay != 0 ? std::fma(p[i], wd, g[i]) : g[i];
+      if (buf) {
+        buf[i] = first ? d : std::fma(d, one_minus_dampening, buf[i] * momentum);
+        d = nesterov ? std::fma(buf[i], momentum, d) : buf[i];
+      }
+      p[i] = std::fma(d, neg_lr, p[i]);
     }
-    p[i] = std::fma(d, neg_lr, p[i]);
-  }
+  };
 }
 
 }  // namespace fc

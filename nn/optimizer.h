@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -109,9 +110,15 @@ class Optimizer {
     int64_t step = 0;
     std::map<std::string, Tensor> buffers;  // "exp_avg", "momentum_buffer", ...
   };
-  // param, grad contiguous, same numel; param writable. lr already includes the multiplier.
-  virtual void update(float* param, const float* grad, int64_t n, double lr, double weight_decay,
-                      ParamState& state, const Shape& shape) = 0;
+  // Updates elements [begin, end) of one parameter; elementwise, so any split gives the same result.
+  using RangeUpdate = std::function<void(int64_t begin, int64_t end)>;
+  // Called once per parameter and step, serially: advances `state` (step count, buffers) and
+  // returns the elementwise update, which step() then runs in chunks across threads (one big
+  // parallel loop over the whole model, not one thread team per small tensor).
+  // param, grad contiguous, `n` elements each, alive until the update has run; param writable.
+  // lr already includes the group's multiplier.
+  virtual RangeUpdate prepare(float* param, const float* grad, int64_t n, double lr, double weight_decay,
+                              ParamState& state, const Shape& shape) = 0;
   // Buffer names this optimizer may keep per parameter, to validate a loaded state.
   virtual std::vector<std::string> buffer_names() const = 0;
 
@@ -138,8 +145,8 @@ class AdamW : public Optimizer {
   const AdamWOptions& options() const { return options_; }
 
  protected:
-  void update(float* param, const float* grad, int64_t n, double lr, double weight_decay, ParamState& state,
-              const Shape& shape) override;
+  RangeUpdate prepare(float* param, const float* grad, int64_t n, double lr, double weight_decay,
+                      ParamState& state, const Shape& shape) override;
   std::vector<std::string> buffer_names() const override { return {"exp_avg", "exp_avg_sq"}; }
 
  private:
@@ -162,8 +169,8 @@ class SGD : public Optimizer {
   const SGDOptions& options() const { return options_; }
 
  protected:
-  void update(float* param, const float* grad, int64_t n, double lr, double weight_decay, ParamState& state,
-              const Shape& shape) override;
+  RangeUpdate prepare(float* param, const float* grad, int64_t n, double lr, double weight_decay,
+                      ParamState& state, const Shape& shape) override;
   std::vector<std::string> buffer_names() const override { return {"momentum_buffer"}; }
 
  private:

@@ -127,3 +127,34 @@ TEST_CASE("rng: deterministic, splittable, serialisable") {
   CHECK(std::abs(mean) < 0.03);
   CHECK(std::abs(var / n - 1.0) < 0.05);
 }
+
+TEST_CASE("autograd: a leaf's gradient takes over the buffer in flight only when nothing else sees it") {
+  Tensor a = iota({64, 3}).set_requires_grad(true);
+  Tensor b = iota({64, 3}).set_requires_grad(true);
+  Tensor seed = Tensor::full({64, 3}, 2.f);
+  // add hands one gradient to both inputs, and the seed is the caller's: every grad is a copy.
+  (a + b).backward(seed);
+  CHECK_FALSE(a.grad().shares_storage_with(b.grad()));
+  CHECK_FALSE(a.grad().shares_storage_with(seed));
+  // A second pass accumulates in place without touching the caller's seed or the other leaf.
+  (a + b).backward(seed);
+  CHECK(a.grad().to_vector() == std::vector<float>(192, 4.f));
+  CHECK(b.grad().to_vector() == std::vector<float>(192, 4.f));
+  CHECK(seed.to_vector() == std::vector<float>(192, 2.f));
+  // x*x + 3x: two contributions meet at x (summed in a buffer the engine owns), then the leaf.
+  Tensor x = Tensor::from_vector({1, -2, 0.5f}, {3}).set_requires_grad(true);
+  Tensor y = x * x + x * 3.f;
+  y.backward(Tensor::ones({3}));
+  CHECK(x.grad().to_vector() == std::vector<float>{5, -1, 4});
+}
+
+TEST_CASE("autograd: a gradient reaching a node from several consumers is the sum of all of them") {
+  // Integer values: every summation order is exact, whichever consumer the engine runs first.
+  Tensor x = iota({300}).set_requires_grad(true);
+  Tensor g1 = iota({300}), g2 = iota({300}) * 2.f, g3 = iota({300}) * -5.f;
+  Tensor h = x * 1.f;  // one node that three consumers feed
+  Tensor y = (h * g1 + h * g2) + h * g3;
+  y.backward(Tensor::ones({300}));
+  const std::vector<float> got = x.grad().to_vector();
+  for (int i = 0; i < 300; ++i) CHECK(got[i] == float(-2 * i));
+}

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "nn/adamw_kernel.h"
 #include "nn/embedding.h"
 #include "nn/grad_utils.h"
 #include "nn/linear.h"
@@ -346,7 +347,8 @@ TEST_CASE("grad_utils: accumulating N scaled micro-batches equals one step on th
 }
 
 TEST_CASE("optimizer: the threaded update of a large parameter equals the serial one") {
-  // 2^16 + 5 elements takes the OpenMP path; the same values as 8 small parameters stay serial.
+  // 2^16 + 8 elements are cut into two chunks (at 2^16, off the 8193-element parts' borders and
+  // mid-vector); the same values as 8 small parameters are a chunk each: every split agrees.
   constexpr int64_t kChunk = 8192 + 1, kChunks = 8, n = kChunk * kChunks;
   Rng rng(3);
   Tensor big = Tensor::randn({n}, rng).set_requires_grad(true);
@@ -380,5 +382,23 @@ TEST_CASE("optimizer: the threaded update of a large parameter equals the serial
       opt_split->step();
     }
     for (int64_t c = 0; c < kChunks; ++c) CHECK(values(whole.narrow(0, c * kChunk, kChunk)) == values(split[c]));
+  }
+}
+
+TEST_CASE("optimizer: the AVX2 AdamW kernel equals its scalar reference to the bit") {
+  Rng rng(9);
+  for (int64_t n : {1, 7, 8, 37, 1000}) {
+    CAPTURE(n);
+    std::vector<float> p = Tensor::randn({n}, rng).to_vector(), g = Tensor::randn({n}, rng).to_vector();
+    std::vector<float> m = Tensor::randn({n}, rng).to_vector(), v = Tensor::rand({n}, rng, 0.f, 2.f).to_vector();
+    std::vector<float> p2 = p, m2 = m, v2 = v;
+    const AdamWScalars s{.decay = 0.9995f, .beta1 = 0.9f, .one_minus_beta1 = 0.1f, .beta2 = 0.999f,
+                         .one_minus_beta2 = 0.001f, .bias_correction2_sqrt = 0.0447f, .neg_step_size = -0.01f,
+                         .eps = 1e-8f};
+    adamw_update(p.data(), g.data(), m.data(), v.data(), n, s);
+    adamw_update_reference(p2.data(), g.data(), m2.data(), v2.data(), n, s);
+    CHECK(p == p2);
+    CHECK(m == m2);
+    CHECK(v == v2);
   }
 }

@@ -111,6 +111,7 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options)
   adamw.eps = config_.optimizer.eps;
   adamw.weight_decay = config_.optimizer.weight_decay;
   optimizer_ = std::make_unique<AdamW>(groups_, adamw);
+  park_gradients_between_steps(groups_);  // gradient buffers stay mapped from step to step
   schedule_ = std::make_unique<WarmupCosineSchedule>(WarmupCosineOptions{.warmup_start_lr = config_.schedule.base_lr,
                                                                          .peak_lr = config_.schedule.warmup_lr,
                                                                          .warmup_steps = config_.schedule.warmup_steps,
