@@ -43,8 +43,8 @@ void gemm(const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha
 
 // op(B) (K, N) packed once into the micro-kernel's panel layout, for a B that many products share
 // (a frozen Linear weight): gemm_prepacked_b then reads it in place instead of packing it per call,
-// which for few rows (50 tokens) costs about as much as the multiply itself. The panels live in a
-// BufferPool block (counted there), padded to whole panels: K x round_up(N, 16) floats with AVX2.
+// which for few rows (50 tokens) costs about as much as the multiply itself. The panels are padded
+// to whole panels: K x round_up(N, 16) floats with AVX2 (bytes()).
 //
 //   PackedB w = gemm_pack_b(/*trans_b=*/true, K, N, weight, K);    // weight (N, K), once
 //   gemm_prepacked_b({}, M, 1.f, x, K, w, 0.f, y, N);              // y = x @ weight^T, per call
