@@ -24,6 +24,12 @@ std::shared_ptr<Storage> Storage::wrap_read_only(const void* data, size_t bytes,
   return std::shared_ptr<Storage>(new Storage(p, bytes, std::move(owner)));
 }
 
+std::shared_ptr<Storage> Storage::wrap_mapped_file(const void* data, size_t bytes, std::shared_ptr<const void> owner) {
+  std::shared_ptr<Storage> s = wrap_read_only(data, bytes, std::move(owner));
+  s->file_backed_ = true;
+  return s;
+}
+
 Storage::~Storage() {
   if (!owner_) BufferPool::process().release(data_, size_);
 }

@@ -26,6 +26,10 @@ class Storage {
   static std::shared_ptr<Storage> allocate(size_t bytes);
   // Borrowed memory; writes through a tensor on it throw. `owner` keeps the memory alive.
   static std::shared_ptr<Storage> wrap_read_only(const void* data, size_t bytes, std::shared_ptr<const void> owner);
+  // The same over a read-only private file mapping: its pages can be dropped (madvise DONTNEED)
+  // and are read back from the file on the next touch, so a consumer that keeps its own copy
+  // (a packed weight) may release them.
+  static std::shared_ptr<Storage> wrap_mapped_file(const void* data, size_t bytes, std::shared_ptr<const void> owner);
 
   ~Storage();
   Storage(const Storage&) = delete;
@@ -35,6 +39,7 @@ class Storage {
   std::byte* mutable_bytes();  // throws on read-only storage
   size_t size_bytes() const { return size_; }
   bool read_only() const { return owner_ != nullptr; }
+  bool file_backed() const { return file_backed_; }
 
  private:
   Storage(std::byte* data, size_t size, std::shared_ptr<const void> owner)
@@ -42,6 +47,7 @@ class Storage {
   std::byte* data_;
   size_t size_;
   std::shared_ptr<const void> owner_;  // null when we own data_
+  bool file_backed_ = false;
 };
 
 }  // namespace fc

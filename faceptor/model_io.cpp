@@ -1,5 +1,7 @@
 #include "faceptor/model_io.h"
 
+#include "core/buffer_pool.h"
+
 #include "core/error.h"
 #include "faceptor/naive/model.h"
 #include "weights/safetensors.h"
@@ -27,6 +29,12 @@ void load_weights(FaceModel& model, const SafetensorsFile& file, const std::stri
   model.eval();  // before loading, so buffers stay zero-copy views of the file too (Module::train)
   LoadReport report = model.load_state(tensors);
   FC_CHECK(report.ok(), path, ": weights do not match the model its config describes:\n", report.summary());
+  // The constructor's placeholder parameters (never touched, ~400 MiB for Base) were just replaced
+  // by views of the file and parked in the buffer pool. Parked bytes count against the pool's cap
+  // whether resident or not, so left there they would crowd out the activation blocks the passes
+  // reuse (the largest are unmapped first: 20 fresh 16 MiB maps per Base pass). Loading is rare:
+  // unmap what is parked.
+  BufferPool::process().trim();
 }
 
 }  // namespace

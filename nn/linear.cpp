@@ -1,5 +1,6 @@
 #include "nn/linear.h"
 
+#include "core/autograd.h"
 #include "core/error.h"
 #include "nn/init.h"
 #include "ops/matmul.h"
@@ -12,7 +13,18 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias) {
   if (with_bias) register_parameter("bias", &bias, Tensor::empty({out_features}));
 }
 
-Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias); }
+Tensor linear_cached(const Module& owner, PackedLinearWeight& cache, const Tensor& x, const Tensor& weight,
+                     const Tensor& bias) {
+  if (owner.is_training()) {
+    cache.clear();
+  } else if (!needs_grad({x, weight, bias})) {
+    const PackedB packed = cache.get(weight);
+    if (packed.defined()) return linear_prepacked(x, packed, bias);
+  }
+  return linear(x, weight, bias);
+}
+
+Tensor Linear::forward(const Tensor& x) const { return linear_cached(*this, packed_, x, weight, bias); }
 
 void Linear::reset_parameters(Rng& rng) {
   fan_in_uniform_(weight, rng, weight.size(1));

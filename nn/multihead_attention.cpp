@@ -53,8 +53,7 @@ MultiheadAttention::ProjectedKeyValue MultiheadAttention::project_key_value(cons
                                                                             const Tensor& value) const {
   const int64_t E = embed_dim;
   check_shapes(key, key, value, E);
-  return {linear(key, in_proj_weight.narrow(0, E, E), in_proj_bias.narrow(0, E, E)),
-          linear(value, in_proj_weight.narrow(0, 2 * E, E), in_proj_bias.narrow(0, 2 * E, E))};
+  return {project(key, 1, 1), project(value, 2, 1)};
 }
 
 Tensor MultiheadAttention::forward(const Tensor& query, const ProjectedKeyValue& kv,
@@ -71,7 +70,7 @@ AttentionResult MultiheadAttention::attend_projected(const Tensor& query, const 
                                                      const AttentionOptions& options, bool with_probs) const {
   const int64_t E = embed_dim;
   check_shapes(query, kv.k, kv.v, E);
-  Tensor q = linear(query, in_proj_weight.narrow(0, 0, E), in_proj_bias.narrow(0, 0, E));
+  Tensor q = project(query, 0, 1);
   return attend(split_heads(q, num_heads), split_heads(kv.k, num_heads), split_heads(kv.v, num_heads), options,
                 with_probs);
 }
@@ -83,11 +82,18 @@ AttentionResult MultiheadAttention::run(const Tensor& query, const Tensor& key, 
   if (query.impl() == key.impl() && key.impl() == value.impl()) {
     // One packed (E -> 3E) projection, read as q, k, v heads in place; its gradient is one tensor.
     const int64_t B = query.size(0), Q = query.size(1);
-    AttentionResult r = self_attention_packed(linear(query, in_proj_weight, in_proj_bias), H, options, with_probs);
+    AttentionResult r = self_attention_packed(project(query, 0, 3), H, options, with_probs);
     r.out = out_proj.forward(r.out.transpose(1, 2).reshape({B, Q, E}));  // laid out (B, Q, H, D): no copy
     return r;
   }
   return attend_projected(query, project_key_value(key, value), options, with_probs);
+}
+
+Tensor MultiheadAttention::project(const Tensor& x, int part, int count) const {
+  const int64_t E = embed_dim;
+  if (count == 3) return linear_cached(*this, packed_in_proj_[3], x, in_proj_weight, in_proj_bias);
+  return linear_cached(*this, packed_in_proj_[part], x, in_proj_weight.narrow(0, part * E, E),
+                       in_proj_bias.narrow(0, part * E, E));
 }
 
 AttentionResult MultiheadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v,

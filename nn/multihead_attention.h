@@ -51,6 +51,9 @@ class MultiheadAttention : public Module {
                       bool with_probs) const;
   AttentionResult attend_projected(const Tensor& query, const ProjectedKeyValue& kv, const AttentionOptions& options,
                                    bool with_probs) const;
+  // x (B, L, E) through rows [part * E, (part + count) * E) of in_proj (count 3: the packed qkv).
+  Tensor project(const Tensor& x, int part, int count) const;
+  mutable PackedLinearWeight packed_in_proj_[4];  // q, k, v, then the packed (3E, E) whole
   // Projected heads q (B, H, Q, D), k and v (B, H, K, D) -> attention, then out_proj.
   AttentionResult attend(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& options,
                          bool with_probs) const;

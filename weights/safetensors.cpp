@@ -169,7 +169,7 @@ Tensor SafetensorsFile::get(const std::string& name) const {
            ", which is not a float type; read it with get_int64()");
   const std::byte* data = file_->data() + data_start_ + e.begin;
   if (is_zero_copy(name)) {
-    auto storage = Storage::wrap_read_only(data, e.end - e.begin, file_);
+    auto storage = Storage::wrap_mapped_file(data, e.end - e.begin, file_);
     return Tensor::from_storage(std::move(storage), e.shape, contiguous_strides(e.shape), 0);
   }
   return copy_to_f32(data, e.dtype, e.shape, contiguous_strides(e.shape), 0);

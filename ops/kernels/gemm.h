@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace fc {
 
@@ -39,6 +40,26 @@ struct GemmConfig {
 
 void gemm(const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
           const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// op(B) (K, N) packed once into the micro-kernel's panel layout, for a B that many products share
+// (a frozen Linear weight): gemm_prepacked_b then reads it in place instead of packing it per call,
+// which for few rows (50 tokens) costs about as much as the multiply itself. The panels are padded
+// to whole panels: K x round_up(N, 16) floats with AVX2 (bytes()).
+//
+//   PackedB w = gemm_pack_b(/*trans_b=*/true, K, N, weight, K);    // weight (N, K), once
+//   gemm_prepacked_b({}, M, 1.f, x, K, w, 0.f, y, N);              // y = x @ weight^T, per call
+struct PackedB {
+  std::shared_ptr<const float> panels;
+  int64_t k = 0, n = 0;
+  GemmIsa isa = GemmIsa::automatic;  // the kernel the panels are laid out for (avx2 or avx512)
+  bool defined() const { return panels != nullptr; }
+  size_t bytes() const;
+};
+PackedB gemm_pack_b(bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb);
+// C (M, N) = alpha * op(A) (M, K) * B + beta * C, with B from gemm_pack_b; config.trans_b, isa and
+// the block sizes are ignored (the packing fixed them). Same results as gemm() with B unpacked.
+void gemm_prepacked_b(const GemmConfig& config, int64_t m, float alpha, const float* a, int64_t lda, const PackedB& b,
+                      float beta, float* c, int64_t ldc);
 
 // The instruction set `automatic` resolves to on this CPU (avx512 or avx2).
 GemmIsa gemm_default_isa();

@@ -181,17 +181,37 @@ void run_tiles(const MicroKernel& kernel, int64_t kb, int64_t rows, int64_t cols
   }
 }
 
+// Where the packed B blocks come from: packed per call from `b`, or, when `prepacked` is set, read
+// from a whole op(B) packed once by gemm_pack_b (layout there); this rectangle starts at its panel
+// `panel0` (a thread's column range starts on a panel boundary).
+struct SourceB {
+  OperandB b;
+  const float* prepacked = nullptr;
+  int64_t padded_n = 0, panel0 = 0;
+};
+
+// The packed (depth x cols) block of B at k offset pc, columns [j0, j0 + cols): a pointer into the
+// prepacked panels, or `scratch` after packing it there.
+template <int NR>
+const float* block_b(const SourceB& src, int64_t pc, int64_t depth, int64_t j0, int64_t cols, float* scratch) {
+  if (src.prepacked != nullptr) return src.prepacked + pc * src.padded_n + (src.panel0 + j0 / NR) * NR * depth;
+  pack_b<NR>(src.b, pc, depth, j0, cols, scratch);
+  return scratch;
+}
+
 // The loop nest of the file comment on one rectangle of C, on the calling thread.
 template <int MR, int NR>
 void gemm_serial(const MicroKernel& kernel, const Blocks& blocks, int64_t m, int64_t n, int64_t k, float alpha,
-                 const OperandA& a, const OperandB& b, float beta, float* c, int64_t ldc) {
+                 const OperandA& a, const SourceB& b, float beta, float* c, int64_t ldc) {
   PackBuffers& buffers = t_pack_buffers;
   const int64_t kc = std::min(blocks.kc, k);
   // Equal column blocks: N = 2304 with nc = 2048 would otherwise leave a thin 256-wide block
   // that re-packs all of A for little work.
   const int64_t nc = round_up(ceil_div(n, ceil_div(n, blocks.nc)), NR);
   float* packed_a = PackBuffers::ensure(buffers.a, buffers.a_floats, static_cast<size_t>(round_up(std::min(blocks.mc, m), MR) * kc));
-  float* packed_b = PackBuffers::ensure(buffers.b, buffers.b_floats, static_cast<size_t>(std::min(nc, round_up(n, NR)) * kc));
+  float* packed_b = b.prepacked != nullptr ? nullptr
+                                           : PackBuffers::ensure(buffers.b, buffers.b_floats,
+                                                                 static_cast<size_t>(std::min(nc, round_up(n, NR)) * kc));
 
   if (m <= blocks.mc) {
     // A is a single block (e.g. 50 tokens): pack it once per k block, then B in strips of 8
@@ -205,8 +225,8 @@ void gemm_serial(const MicroKernel& kernel, const Blocks& blocks, int64_t m, int
       pack_a<MR>(a, 0, m, pc, kb, packed_a);
       for (int64_t jc = 0; jc < n; jc += strip) {
         const int64_t nb = std::min(strip, n - jc);
-        pack_b<NR>(b, pc, kb, jc, nb, packed_b);
-        run_tiles(kernel, kb, m, nb, packed_a, packed_b, c + jc, ldc, alpha, beta_block);
+        const float* block = block_b<NR>(b, pc, kb, jc, nb, packed_b);
+        run_tiles(kernel, kb, m, nb, packed_a, block, c + jc, ldc, alpha, beta_block);
       }
     }
     return;
@@ -215,20 +235,20 @@ void gemm_serial(const MicroKernel& kernel, const Blocks& blocks, int64_t m, int
     const int64_t nb = std::min(nc, n - jc);
     for (int64_t pc = 0; pc < k; pc += blocks.kc) {
       const int64_t kb = std::min(blocks.kc, k - pc);
-      pack_b<NR>(b, pc, kb, jc, nb, packed_b);
+      const float* block = block_b<NR>(b, pc, kb, jc, nb, packed_b);
       // C = alpha * sum over k blocks + beta * C: the first block applies beta, later ones add.
       const float beta_block = pc == 0 ? beta : 1.f;
       for (int64_t ic = 0; ic < m; ic += blocks.mc) {
         const int64_t mb = std::min(blocks.mc, m - ic);
         pack_a<MR>(a, ic, mb, pc, kb, packed_a);
-        run_tiles(kernel, kb, mb, nb, packed_a, packed_b, c + ic * ldc + jc, ldc, alpha, beta_block);
+        run_tiles(kernel, kb, mb, nb, packed_a, block, c + ic * ldc + jc, ldc, alpha, beta_block);
       }
     }
   }
 }
 
 using SerialFn = void (*)(const MicroKernel&, const Blocks&, int64_t, int64_t, int64_t, float, const OperandA&,
-                          const OperandB&, float, float*, int64_t);
+                          const SourceB&, float, float*, int64_t);
 
 // Packing is specialised on the tile geometry so its inner copies have constant trip counts.
 SerialFn serial_for(const MicroKernel& kernel) {
@@ -260,12 +280,13 @@ void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, 
 
 }  // namespace
 
-void gemm_packed(const MicroKernel& kernel, const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha,
-                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+namespace {
+
+// Threads and the rectangle grid around gemm_serial; `b.prepacked` set or not.
+void gemm_driver(const MicroKernel& kernel, const GemmConfig& config, const Blocks& blocks, int64_t m, int64_t n,
+                 int64_t k, float alpha, const float* a, int64_t lda, const SourceB& b, float beta, float* c,
+                 int64_t ldc) {
   const int mr = kernel.mr, nr = kernel.nr;
-  Blocks blocks{config.block_m > 0 ? round_up(config.block_m, mr) : kernel.mc,
-                config.block_k > 0 ? config.block_k : kernel.kc,
-                config.block_n > 0 ? round_up(config.block_n, nr) : kernel.nc};
   const int64_t m_tiles = ceil_div(m, mr), n_tiles = ceil_div(n, nr);
 
   int threads = config.threads;
@@ -281,10 +302,9 @@ void gemm_packed(const MicroKernel& kernel, const GemmConfig& config, int64_t m,
     --threads;
   }
   const OperandA op_a{a, lda, config.trans_a};
-  const OperandB op_b{b, ldb, config.trans_b};
   const SerialFn gemm_serial = serial_for(kernel);
   if (threads <= 1) {
-    gemm_serial(kernel, blocks, m, n, k, alpha, op_a, op_b, beta, c, ldc);
+    gemm_serial(kernel, blocks, m, n, k, alpha, op_a, b, beta, c, ldc);
     return;
   }
 
@@ -299,10 +319,50 @@ void gemm_packed(const MicroKernel& kernel, const GemmConfig& config, int64_t m,
       const int64_t col0 = std::min(n, tj * n_tiles / tn * nr), col1 = std::min(n, (tj + 1) * n_tiles / tn * nr);
       if (row1 <= row0 || col1 <= col0) continue;
       const OperandA sub_a{op_a.at(row0, 0), lda, config.trans_a};
-      const OperandB sub_b{op_b.at(0, col0), ldb, config.trans_b};
+      SourceB sub_b = b;
+      if (b.prepacked != nullptr) sub_b.panel0 = b.panel0 + col0 / nr;
+      else sub_b.b = OperandB{b.b.at(0, col0), b.b.ld, b.b.trans};
       gemm_serial(kernel, blocks, row1 - row0, col1 - col0, k, alpha, sub_a, sub_b, beta, c + row0 * ldc + col0, ldc);
     }
   }
+}
+
+Blocks blocks_for(const MicroKernel& kernel, const GemmConfig& config) {
+  return {config.block_m > 0 ? round_up(config.block_m, kernel.mr) : kernel.mc,
+          config.block_k > 0 ? config.block_k : kernel.kc,
+          config.block_n > 0 ? round_up(config.block_n, kernel.nr) : kernel.nc};
+}
+
+template <int NR>
+void pack_whole_b(const OperandB& b, int64_t k, int64_t n, int64_t kc, int64_t padded_n, float* dst) {
+  for (int64_t pc = 0; pc < k; pc += kc) pack_b<NR>(b, pc, std::min(kc, k - pc), 0, n, dst + pc * padded_n);
+}
+
+}  // namespace
+
+void gemm_packed(const MicroKernel& kernel, const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm_driver(kernel, config, blocks_for(kernel, config), m, n, k, alpha, a, lda,
+              SourceB{OperandB{b, ldb, config.trans_b}}, beta, c, ldc);
+}
+
+int64_t packed_b_floats(const MicroKernel& kernel, int64_t k, int64_t n) { return k * round_up(n, kernel.nr); }
+
+void pack_b_whole(const MicroKernel& kernel, bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb,
+                  float* dst) {
+  const OperandB op{b, ldb, trans_b};
+  const int64_t padded_n = round_up(n, kernel.nr);
+  if (kernel.nr == 16) pack_whole_b<16>(op, k, n, kernel.kc, padded_n, dst);
+  else if (kernel.nr == kAvx512Geometry.nr) pack_whole_b<kAvx512Geometry.nr>(op, k, n, kernel.kc, padded_n, dst);
+  else throw Error(str_cat("gemm: no packing for a ", kernel.mr, " x ", kernel.nr, " tile"));
+}
+
+void gemm_prepacked(const MicroKernel& kernel, const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float* a, int64_t lda, const float* packed_b, float beta, float* c, int64_t ldc) {
+  Blocks blocks = blocks_for(kernel, config);
+  blocks.kc = kernel.kc;  // the k blocks the panels were packed in
+  SourceB src{OperandB{nullptr, 0, false}, packed_b, round_up(n, kernel.nr), 0};
+  gemm_driver(kernel, config, blocks, m, n, k, alpha, a, lda, src, beta, c, ldc);
 }
 
 }  // namespace fc::gemm_detail

@@ -48,4 +48,15 @@ MicroKernel micro_kernel_avx512();  // call only when the CPU supports AVX-512F/
 void gemm_packed(const MicroKernel& kernel, const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha,
                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// A whole op(B) (K, N) packed once (gemm.h PackedB): for each k block of kernel.kc rows (the last
+// may be shorter, kb rows), the ceil(N / nr) micro-panels of that block, each kb x nr, zero-padded
+// past N. So the block (pc, columns jc..) of gemm_serial is one contiguous run at
+// pc * round_up(N, nr) + jc * kb, and a call reads it in place instead of packing.
+int64_t packed_b_floats(const MicroKernel& kernel, int64_t k, int64_t n);
+void pack_b_whole(const MicroKernel& kernel, bool trans_b, int64_t k, int64_t n, const float* b, int64_t ldb,
+                  float* dst);
+// gemm_packed with B from pack_b_whole (same kernel); config.trans_b and block_k are ignored.
+void gemm_prepacked(const MicroKernel& kernel, const GemmConfig& config, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float* a, int64_t lda, const float* packed_b, float beta, float* c, int64_t ldc);
+
 }  // namespace fc::gemm_detail
