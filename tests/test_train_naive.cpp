@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "core/error.h"
@@ -68,6 +69,17 @@ TEST_CASE("naive train: the config builds a Naive Faceptor with the naive recipe
   std::string bad = test::tiny_naive_train_json(dir.root(), {"age_morph2"}, 2);
   bad.replace(bad.find("\"naive\""), 7, "\"decoder\"");
   CHECK_THROWS_WITH_AS(parse_train_config(bad, "bad.json"), doctest::Contains("no decoder"), Error);
+
+  // The README's example recipe (the released naive yaml) parses once its dataset roots exist.
+  std::ifstream in(std::string(FC_SOURCE_DIR) + "/scripts/naive_faceptor/train_base.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(!text.empty());
+  text = std::regex_replace(text, std::regex(R"("root": "data/[^"]*")"), "\"root\": \"" + dir.root() + "\"");
+  TrainConfig recipe = parse_train_config(text, "train_base.json");
+  CHECK(recipe.model.is_naive());
+  CHECK(recipe.model.naive.heads.size() == 6);  // recog, age, biattr, affect (2 tasks), parsing, align
+  CHECK(recipe.optimizer.backbone_multiplier == 0.1);
+  CHECK(recipe.task_weights().at("affect_rafdb") == doctest::Approx(0.2));  // 8 / (32 + 8) x 1
 }
 
 TEST_CASE("naive train: resume is bit-exact with the heads' dropout on; a checkpoint is a naive model file") {
