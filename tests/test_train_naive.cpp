@@ -118,6 +118,43 @@ TEST_CASE("naive train: resume is bit-exact with the heads' dropout on; a checkp
   CHECK_THROWS_WITH_AS(load_model(ckpt), doctest::Contains("load_face_model"), Error);
 }
 
+TEST_CASE("naive train: init from a naive model with fewer tasks starts only the new heads fresh") {
+  SingleThread one_thread;
+  test::TempDir dir;
+  TrainConfig small_config = test::tiny_naive_train_config(dir.root(), {"age_morph2", "affect_rafdb"}, 1);
+  Trainer first(small_config, {.datasets = test::synth_datasets(4)});
+  first.step();
+  const std::string old_model = dir.path("old.safetensors");
+  first.save_checkpoint(old_model);
+
+  // affect_affectnet joins the existing affect head (its own fcs Linear); align_300w brings a new head.
+  TrainConfig grown = test::tiny_naive_train_config(
+      dir.root(), {"age_morph2", "affect_rafdb", "affect_affectnet", "align_300w"}, 1,
+      str_cat(R"(, "init": ")", old_model, R"(")"));
+  std::ostringstream log;
+  Trainer second(grown, {.datasets = test::synth_datasets(4), .log = &log});
+  CHECK(log.str().find("heads.affect.fcs.affect_affectnet.weight") != std::string::npos);
+  CHECK(log.str().find("heads.align.") != std::string::npos);
+  CHECK(log.str().find("heads.age.") == std::string::npos);
+  std::map<std::string, Tensor*> grown_params;
+  for (auto& [name, p] : second.model().named_parameters()) grown_params[name] = p;
+  for (auto& [name, p] : first.model().named_parameters()) {
+    INFO(name);
+    REQUIRE(grown_params.count(name) == 1);
+    CHECK(grown_params.at(name)->to_vector() == p->to_vector());
+  }
+
+  // A Faceptor file cannot start a naive run.
+  TrainConfig faceptor_config = test::tiny_train_config(dir.root(), {"age_morph2"}, 1);
+  Trainer faceptor_trainer(faceptor_config, {.datasets = test::synth_datasets(4)});
+  const std::string faceptor_model = dir.path("faceptor.safetensors");
+  faceptor_trainer.save_checkpoint(faceptor_model);
+  CHECK_THROWS_WITH_AS(Trainer(test::tiny_naive_train_config(dir.root(), {"age_morph2"}, 1,
+                                                             str_cat(R"(, "init": ")", faceptor_model, R"(")")),
+                               {.datasets = test::synth_datasets(4)}),
+                       doctest::Contains("holds a faceptor model"), Error);
+}
+
 TEST_CASE("naive train: losses fall over steps on one repeated batch of synthetic faces") {
   SingleThread one_thread;
   test::TempDir dir;

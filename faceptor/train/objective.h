@@ -70,9 +70,9 @@ class MultiTaskObjective : public Module {
   // statistics, dropout masks and the decoder memory are per task, as upstream); then each task's
   // loss and the weighted total. LossesHolder divides by the weight sum of every configured
   // task; here the sum runs over the tasks in `batches`, which is the same when every task has a
-  // batch, as in training. In training mode `rng` draws the encoder's drop path (drop_path_rate
-  // > 0), then the heads' dropout masks (Naive Faceptor), in task order; null: no drop path, and
-  // an error from a head whose dropout rate is nonzero. Each task appears at most once; every
+  // batch, as in training. In training mode `rng` draws, per input size, the encoder's drop
+  // path (drop_path_rate > 0) and then each task's head dropout masks (Naive Faceptor); null: no
+  // drop path, and an error from a head whose dropout rate is nonzero. Each task appears at most once; every
   // task must be one of the model's.
   ObjectiveResult forward(const FaceModel& model, const std::vector<TaskBatch>& batches, Rng* rng = nullptr) const;
 

@@ -18,8 +18,8 @@
 // gradients are averaged over ranks by dist::GradientBuckets while backward runs; BatchNorm
 // layers use the global batch's statistics (SyncBN). The ranks' updates are then identical, so
 // their weights stay equal. Rank 0 alone logs, evaluates and writes checkpoints; every rank
-// resumes from the same checkpoint file (with the same number of ranks). Drop path draws from
-// the same Rng stream on every rank (so the checkpoint's one Rng state resumes them all): rank
+// resumes from the same checkpoint file (with the same number of ranks). Drop path (and the naive
+// heads' dropout) draws from the same Rng stream on every rank (so the checkpoint's one Rng state resumes them all): rank
 // r's k-th sample gets the same mask as rank 0's k-th, unlike per-GPU seeds in PyTorch.
 #pragma once
 

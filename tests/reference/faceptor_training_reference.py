@@ -17,6 +17,9 @@ C++ ports in nn/losses/:
     result = training_forward(model, batches, task_weights)
     result["total"].backward()
 
+naive_training_forward does the same for Naive Faceptor (naive_reference.py): each task's head on
+its own rows, as the official TaskSpecificHeadsHolder (the fixtures run it with dropout 0).
+
 Everything runs in the dtype of the model (float64 for the fixtures). Dropout is 0 in the released
 decoder and drop path is left out (the fixtures use drop path 0), so the only train-mode layers are
 the recognition interpreter's two BatchNorm1d (batch statistics, running statistics updated).
