@@ -1,6 +1,8 @@
 #include "faceptor/face_model.h"
 
 #include "core/error.h"
+#include "faceptor/model.h"
+#include "faceptor/naive/model.h"
 
 namespace fc::faceptor {
 
@@ -30,6 +32,11 @@ std::vector<std::string> FaceModel::check_run_request(const Tensor& input, std::
              " inputs, got ", input.shape());
   }
   return tasks;
+}
+
+std::unique_ptr<FaceModel> make_face_model(const ModelConfig& config) {
+  if (config.is_naive()) return std::make_unique<naive::NaiveFaceptorModel>(config);
+  return std::make_unique<FaceptorModel>(config);
 }
 
 }  // namespace fc::faceptor

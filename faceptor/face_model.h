@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,14 @@ class FaceModel : public Module {
   // must take this input size; an empty list means every task of that size).
   virtual PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const = 0;
 
+  // One task's head on an encoder pass of any batch size B, nothing shared with other tasks.
+  // Training (train/objective.h) runs the encoder once over several tasks' images and this on
+  // each task's own rows (narrow_batch), so a head's BatchNorm statistics and dropout masks are
+  // per task, as the official AIOEntry does. run() may share work between its tasks instead
+  // (Faceptor's decoder memory, a naive head's trunk), with the same numbers in eval mode.
+  virtual TaskResult run_task_head(const EncoderOutput& encoder, const std::string& task,
+                                   const RunOptions& options = {}) const = 0;
+
   // The task names of the model that take `input_size` inputs, in config order.
   std::vector<std::string> tasks_for_size(int input_size) const;
 
@@ -61,5 +70,9 @@ class FaceModel : public Module {
   std::vector<std::string> check_run_request(const Tensor& input, std::vector<std::string> tasks,
                                              const char* who) const;
 };
+
+// The model class the config's architecture names (FaceptorModel or naive::NaiveFaceptorModel),
+// freshly constructed (call initialize or load weights next).
+std::unique_ptr<FaceModel> make_face_model(const ModelConfig& config);
 
 }  // namespace fc::faceptor

@@ -47,6 +47,12 @@ class FaceptorModel : public FaceModel {
   // it for each of its tasks, training (train/objective.h) for each task's slice of the batch.
   TaskResult run_task(const EncoderOutput& encoder, const std::string& task, PassCache& cache,
                       const RunOptions& options = {}) const;
+  // run_task with a cache of its own: the decoder memory is built for this task alone.
+  TaskResult run_task_head(const EncoderOutput& encoder, const std::string& task,
+                           const RunOptions& options = {}) const override {
+    PassCache cache;
+    return run_task(encoder, task, cache, options);
+  }
 
   std::unique_ptr<FaceptorDecoder> decoder;  // null when the model has only recognition
   std::unique_ptr<FeatureInterpreter> feature_interpreter;  // "interpreters.feature_v2"

@@ -66,7 +66,7 @@ DatasetFactory pose_datasets(int count) {
 }
 
 // The old tasks' raw outputs, exactly.
-std::map<std::string, std::vector<float>> old_outputs(const FaceptorModel& model, const Tensor& x) {
+std::map<std::string, std::vector<float>> old_outputs(const FaceModel& model, const Tensor& x) {
   PassResult r = model.run(x, {"age_morph2", "affect_rafdb"});
   std::map<std::string, std::vector<float>> out;
   for (const auto& [name, task] : r.tasks) out[name] = task.raw.to_vector();

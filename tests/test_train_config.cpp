@@ -60,7 +60,7 @@ TEST_CASE("train: bad configs name the file and the field") {
   CHECK(error_of(replace(good, R"("warmup_lr": 1e-3)", R"("warmup_lr": -1)")) ==
         "train.json: schedule.warmup_lr: expected a positive number");
   CHECK(error_of(replace(good, R"("preset": "base")", R"("preset": "huge")")) ==
-        "train.json: model.preset: unknown preset 'huge' (known: base, full)");
+        "train.json: model.preset: unknown preset 'huge' (known: base, full, naive_base)");
   CHECK(error_of("{").find("train.json: not valid JSON") == 0);
   CHECK_THROWS_WITH_AS(load_train_config(dir.path("missing.json")), doctest::Contains("missing.json: cannot open"),
                        fc::Error);

@@ -50,7 +50,7 @@ TEST_CASE("train: evaluation every eval.interval steps and at the end, appended 
   REQUIRE(hook);
   std::vector<std::pair<int64_t, bool>> calls;  // step, model in training mode during the call
   TrainerOptions options{.datasets = datasets, .log = &log};
-  options.evaluate = [&](const FaceptorModel& model, int64_t step) {
+  options.evaluate = [&](const FaceModel& model, int64_t step) {
     calls.emplace_back(step, model.is_training());
     hook(model, step);
   };

@@ -82,7 +82,7 @@ int eval_command(const std::vector<std::string>& argv) {
   if (auto v = args.value("threads")) omp_set_num_threads(parse_int("--threads", *v, 1, 4096));
   options.progress = args.has("progress");
 
-  std::unique_ptr<faceptor::FaceptorModel> model = faceptor::load_model(weights);
+  std::unique_ptr<faceptor::FaceModel> model = faceptor::load_face_model(weights);  // either design
   model->eval();
   const faceptor::TaskSpec* task_spec = model->config.find_task(task);
   if (!task_spec) {

@@ -24,8 +24,9 @@ int train_command(const std::vector<std::string>& argv) {
   ParsedArgs args = parse_args("faceptor train", argv, options);
   if (args.help) {
     std::cout << "usage: faceptor train CONFIG.json [options]\n\n"
-                 "Trains a Faceptor model on every task of the config at once (one batch per task per\n"
-                 "step), writing atomic checkpoints that are also model files (faceptor analyze --weights).\n"
+                 "Trains a Faceptor model (or a Naive Faceptor: \"model\": \"naive_base\") on every task of\n"
+                 "the config at once (one batch per task per step), writing atomic checkpoints that are\n"
+                 "also model files (faceptor analyze --weights, faceptor eval).\n"
                  "The config format is described in faceptor/train/train_config.h. Tasks with a\n"
                  "test_dataset are evaluated every eval.interval steps and at the end (results appended\n"
                  "to <checkpoint dir>/eval.jsonl).\n\n"

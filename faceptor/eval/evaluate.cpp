@@ -16,7 +16,7 @@
 namespace fc::faceptor::eval {
 namespace {
 
-const TaskSpec& task_of(const FaceptorModel& model, const std::string& task, const char* caller) {
+const TaskSpec& task_of(const FaceModel& model, const std::string& task, const char* caller) {
   const TaskSpec* spec = model.config.find_task(task);
   if (!spec) {
     std::string known;
@@ -182,7 +182,7 @@ Tensor flip_width(const Tensor& x_in) {
 
 }  // namespace
 
-EvalResult evaluate_task(const FaceptorModel& model, const std::string& task, const data::Dataset& test_set,
+EvalResult evaluate_task(const FaceModel& model, const std::string& task, const data::Dataset& test_set,
                          const EvalOptions& options) {
   const TaskSpec& spec = task_of(model, task, "evaluate_task");
   FC_CHECK(spec.kind != TaskKind::recognition, "evaluate_task: ", task,
@@ -213,7 +213,7 @@ EvalResult evaluate_task(const FaceptorModel& model, const std::string& task, co
 }
 
 // ref: recog_evaluator.py test(): flip-augmented embeddings, sklearn normalize, evaluate().
-EvalResult evaluate_verification(const FaceptorModel& model, const std::string& task,
+EvalResult evaluate_verification(const FaceModel& model, const std::string& task,
                                  const std::vector<data::FacePair>& all_pairs, const EvalOptions& options) {
   const TaskSpec& spec = task_of(model, task, "evaluate_verification");
   FC_CHECK(spec.kind == TaskKind::recognition, "evaluate_verification: ", task, " is a ", task_kind_name(spec.kind),

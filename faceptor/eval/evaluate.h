@@ -1,15 +1,15 @@
-// Evaluating a Faceptor model on a test set: batches through the model (no gradients), the
-// outputs mapped to each task's official metric (metrics.h).
+// Evaluating a face model (Faceptor or Naive Faceptor, faceptor/face_model.h) on a test set:
+// batches through the model (no gradients), the outputs mapped to each task's official metric (metrics.h).
 //
-//   FaceptorModel model = load_model("faceptor_base.safetensors");
-//   model.eval();
+//   std::unique_ptr<FaceModel> model = load_face_model("faceptor_base.safetensors");   // model_io.h
+//   model->eval();
 //   DatasetSpec spec{"300w", "data/300W", "test"};
-//   TransformedDataset test(open_dataset(spec), test_transform_for(*model.config.find_task("align_300w"), spec));
-//   EvalResult r = evaluate_task(model, "align_300w", test, {.batch_size = 8});
+//   TransformedDataset test(open_dataset(spec), test_transform_for(*model->config.find_task("align_300w"), spec));
+//   EvalResult r = evaluate_task(*model, "align_300w", test, {.batch_size = 8});
 //   r.metrics.at(r.primary);                       // "nme_inter_ocular", lower is better
 //
 //   std::vector<FacePair> pairs = read_lfw_pairs("lfw/pairs.txt", "lfw/images");
-//   EvalResult v = evaluate_verification(model, "recog_ms1mv3", pairs);   // 10-fold accuracy
+//   EvalResult v = evaluate_verification(*model, "recog_ms1mv3", pairs);   // 10-fold accuracy
 //
 // Where the comparison happens (ref: core/evaluator/*.py):
 // - value tasks compare per sample: expected age (sigmoid, L1-normalised, sum p_i * i), round of
@@ -53,12 +53,12 @@ struct EvalResult {
 // Runs `model` (which must be in eval mode: BatchNorm statistics and drop path differ in
 // training) without gradient recording over `test_set` (already transformed to the task's
 // input size) for one non-recognition task. Sample errors name the sample's file.
-EvalResult evaluate_task(const FaceptorModel& model, const std::string& task, const data::Dataset& test_set,
+EvalResult evaluate_task(const FaceModel& model, const std::string& task, const data::Dataset& test_set,
                          const EvalOptions& options = {});
 
 // Verification accuracy (10-fold) of a recognition task on LFW-style pairs; images are read
 // from the pairs' paths and resized to the task's input size (each image embedded once).
-EvalResult evaluate_verification(const FaceptorModel& model, const std::string& task,
+EvalResult evaluate_verification(const FaceModel& model, const std::string& task,
                                  const std::vector<data::FacePair>& pairs, const EvalOptions& options = {});
 
 // Puts a model in eval mode for a scope and restores its previous mode (for a trainer that

@@ -1,5 +1,7 @@
 #include "faceptor/naive/model.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace fc::faceptor::naive {
@@ -47,35 +49,72 @@ PassResult NaiveFaceptorModel::run(const Tensor& input, std::vector<std::string>
   // A head serving several tasks computes its trunk once per pass; the official code reruns the
   // whole head per task, with the same numbers (in eval mode; with dropout, one mask per pass).
   std::map<std::string, Tensor> trunks;
-  for (const std::string& name : tasks) {
-    const NaiveHeadSpec* spec = config.naive_head_for(name);
-    TaskResult tr;
-    tr.spec = config.find_task(name);
-    switch (spec->type) {
-      case NaiveHeadType::recognition:
-        for (const auto& [s, h] : recognition_heads)
-          if (s.name == spec->name) tr.raw = h->embed(result.encoder.patch_tokens(s.levels[0]));
-        break;
-      case NaiveHeadType::attribute:
-        for (const auto& h : attribute_heads) {
-          if (h->spec.name != spec->name) continue;
-          Tensor& trunk = trunks[spec->name];
-          if (!trunk.defined()) trunk = h->features(result.encoder, options.rng);
-          tr.raw = h->task_logits(trunk, name);
-        }
-        break;
-      case NaiveHeadType::dense:
-        for (const auto& h : dense_heads) {
-          if (h->spec.name != spec->name) continue;
-          Tensor& logits = trunks[spec->name];
-          if (!logits.defined()) logits = h->forward(result.encoder, options.rng);
-          tr.raw = h->task_output(logits, name);
-        }
-        break;
-    }
-    result.tasks.emplace(name, std::move(tr));
-  }
+  for (const std::string& name : tasks) result.tasks.emplace(name, run_head(result.encoder, name, options, &trunks));
   return result;
+}
+
+TaskResult NaiveFaceptorModel::run_task_head(const EncoderOutput& encoder, const std::string& task,
+                                             const RunOptions& options) const {
+  FC_CHECK(config.find_task(task) != nullptr, "NaiveFaceptorModel::run_task_head: unknown task '", task, "'");
+  return run_head(encoder, task, options, nullptr);
+}
+
+TaskResult NaiveFaceptorModel::run_head(const EncoderOutput& encoder, const std::string& name,
+                                        const RunOptions& options, std::map<std::string, Tensor>* trunks) const {
+  const NaiveHeadSpec* spec = config.naive_head_for(name);
+  FC_CHECK(spec != nullptr, "NaiveFaceptorModel: no head serves task '", name, "'");
+  std::map<std::string, Tensor> unshared;
+  Tensor& trunk = (trunks != nullptr ? *trunks : unshared)[spec->name];
+  TaskResult tr;
+  tr.spec = config.find_task(name);
+  switch (spec->type) {
+    case NaiveHeadType::recognition:
+      for (const auto& [s, h] : recognition_heads)
+        if (s.name == spec->name) tr.raw = h->embed(encoder.patch_tokens(s.levels[0]));
+      break;
+    case NaiveHeadType::attribute:
+      for (const auto& h : attribute_heads) {
+        if (h->spec.name != spec->name) continue;
+        if (!trunk.defined()) trunk = h->features(encoder, options.rng);
+        tr.raw = h->task_logits(trunk, name);
+      }
+      break;
+    case NaiveHeadType::dense:
+      for (const auto& h : dense_heads) {
+        if (h->spec.name != spec->name) continue;
+        if (!trunk.defined()) trunk = h->forward(encoder, options.rng);
+        tr.raw = h->task_output(trunk, name);
+      }
+      break;
+  }
+  return tr;
+}
+
+std::vector<std::string> tensors_of_new_tasks(const ModelConfig& base, NaiveFaceptorModel& grown) {
+  std::vector<std::string> prefixes;
+  for (const NaiveHeadSpec& h : grown.config.naive.heads) {
+    const NaiveHeadSpec* old = nullptr;
+    for (const NaiveHeadSpec& b : base.naive.heads)
+      if (b.name == h.name) old = &b;
+    if (old == nullptr) {
+      prefixes.push_back("heads." + h.name + ".");
+      continue;
+    }
+    if (h.type != NaiveHeadType::attribute) continue;
+    for (const std::string& t : h.tasks)
+      if (std::find(old->tasks.begin(), old->tasks.end(), t) == old->tasks.end())
+        prefixes.push_back("heads." + h.name + ".fcs." + t + ".");
+  }
+  std::vector<std::string> out;
+  auto collect = [&](const Module::NamedTensors& tensors) {
+    for (const auto& [name, t] : tensors)
+      for (const std::string& p : prefixes)
+        if (name.rfind(p, 0) == 0) out.push_back(name);
+  };
+  collect(grown.named_parameters());
+  collect(grown.named_buffers());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace fc::faceptor::naive

@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "faceptor/model.h"
 #include "faceptor/model_io.h"
+#include "faceptor/naive/model.h"
 #include "weights/safetensors.h"
 
 namespace fc::faceptor::train {
@@ -66,7 +68,7 @@ TrainState TrainState::from_json(const std::string& text, const std::string& sou
   return s;
 }
 
-void save_checkpoint(const std::string& path, FaceptorModel& model, MultiTaskObjective& objective,
+void save_checkpoint(const std::string& path, FaceModel& model, MultiTaskObjective& objective,
                      const Optimizer& optimizer, const TrainState& state) {
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (auto& [name, t] : model.named_parameters()) tensors.emplace_back(name, *t);
@@ -108,7 +110,7 @@ SplitTensors read_split(const SafetensorsFile& file) {
   return out;
 }
 
-void check_same_config(const SafetensorsFile& file, const FaceptorModel& model, const std::string& path) {
+void check_same_config(const SafetensorsFile& file, const FaceModel& model, const std::string& path) {
   auto it = file.metadata().find(kConfigMetadataKey);
   FC_CHECK(it != file.metadata().end(), path, ": no '", kConfigMetadataKey, "' metadata: not a faceptor.cpp model");
   ModelConfig stored = ModelConfig::from_json(it->second, path);
@@ -119,9 +121,18 @@ void check_same_config(const SafetensorsFile& file, const FaceptorModel& model, 
            "\n  run:  ", model.config.to_json());
 }
 
+// Which tensors of `model` a file of `file_config` may lack (tasks the training config added).
+std::vector<std::string> new_task_tensors(const ModelConfig& file_config, FaceModel& model, const std::string& path) {
+  FC_CHECK(file_config.is_naive() == model.config.is_naive(), path, ": the file holds a ", file_config.architecture,
+           " model, the training config a ", model.config.architecture, " one");
+  if (auto* naive_model = dynamic_cast<naive::NaiveFaceptorModel*>(&model))
+    return naive::tensors_of_new_tasks(file_config, *naive_model);
+  return tensors_of_new_tasks(file_config, dynamic_cast<FaceptorModel&>(model));
+}
+
 }  // namespace
 
-TrainState load_checkpoint(const std::string& path, FaceptorModel& model, MultiTaskObjective* objective,
+TrainState load_checkpoint(const std::string& path, FaceModel& model, MultiTaskObjective* objective,
                            Optimizer* optimizer) {
   SafetensorsFile file = SafetensorsFile::open(path);
   auto it = file.metadata().find(kTrainStateMetadataKey);
@@ -142,14 +153,14 @@ TrainState load_checkpoint(const std::string& path, FaceptorModel& model, MultiT
   return state;
 }
 
-std::vector<std::string> load_initial_weights(const std::string& path, FaceptorModel& model,
+std::vector<std::string> load_initial_weights(const std::string& path, FaceModel& model,
                                               MultiTaskObjective* objective) {
   SafetensorsFile file = SafetensorsFile::open(path);
   const ModelConfig file_config = read_model_config(path);
   SplitTensors split = read_split(file);
   LoadReport report = model.load_state(split.model);
   // Tasks the training config adds to the file's model: their tensors start fresh.
-  const std::vector<std::string> fresh = tensors_of_new_tasks(file_config, model);
+  const std::vector<std::string> fresh = new_task_tensors(file_config, model, path);
   std::vector<std::string> missing, started_fresh;
   for (const std::string& name : report.missing)
     (std::binary_search(fresh.begin(), fresh.end(), name) ? started_fresh : missing).push_back(name);

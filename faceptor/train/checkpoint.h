@@ -27,7 +27,7 @@ inline constexpr const char* kTrainStateMetadataKey = "faceptor_train_state";
 
 struct TrainState {
   int64_t step = 0;  // optimizer updates done
-  Rng::State rng{};  // the trainer's stream (drop path) after `step` updates
+  Rng::State rng{};  // the trainer's stream (drop path, naive heads' dropout) after `step` updates
   std::map<std::string, data::SamplerState> samplers;  // per task: the next sample its loader delivers
   std::string train_config;  // the training config JSON the run was started with ("" if none)
 
@@ -36,14 +36,14 @@ struct TrainState {
 };
 
 // Writes model + objective + optimizer + state to `path` atomically (temp file, fsync, rename).
-void save_checkpoint(const std::string& path, FaceptorModel& model, MultiTaskObjective& objective,
+void save_checkpoint(const std::string& path, FaceModel& model, MultiTaskObjective& objective,
                      const Optimizer& optimizer, const TrainState& state);
 
 // Loads a checkpoint into an existing model (its config must match the file's), objective and
 // optimizer (either may be null to skip it). Tensors are copied, so the model owns writable
 // weights and buffers and the file may be replaced afterwards. Throws naming the file on any
 // missing, unexpected or misshaped tensor.
-TrainState load_checkpoint(const std::string& path, FaceptorModel& model, MultiTaskObjective* objective,
+TrainState load_checkpoint(const std::string& path, FaceModel& model, MultiTaskObjective* objective,
                            Optimizer* optimizer);
 
 // Just the "faceptor_train_state" metadata (throws naming the file when it is not a checkpoint).
@@ -53,10 +53,10 @@ TrainState read_train_state(const std::string& path);
 // "losses.*" and "optimizer.*" are ignored), and the "losses.*" tensors into `objective` when given.
 // The start of a training run from "init" weights. The model may have tasks the file's config
 // lacks (a task added in the training config): exactly their tensors (tensors_of_new_tasks in
-// faceptor/model.h) may be missing and keep the model's fresh initialisation; their names are
+// faceptor/model.h, or faceptor/naive/model.h for Naive Faceptor) may be missing and keep the model's fresh initialisation; their names are
 // returned, sorted. Anything else missing, unexpected or misshaped throws naming the file.
 // Loss tensors of tasks the file lacks stay fresh too.
-std::vector<std::string> load_initial_weights(const std::string& path, FaceptorModel& model,
+std::vector<std::string> load_initial_weights(const std::string& path, FaceModel& model,
                                               MultiTaskObjective* objective);
 
 }  // namespace fc::faceptor::train

@@ -90,8 +90,8 @@ Tensor task_loss(const TaskSpec& task, const Tensor& raw, const data::Batch& bat
   return {};
 }
 
-ObjectiveResult MultiTaskObjective::forward(const FaceptorModel& model, const std::vector<TaskBatch>& batches,
-                                            Rng* drop_path_rng) const {
+ObjectiveResult MultiTaskObjective::forward(const FaceModel& model, const std::vector<TaskBatch>& batches,
+                                            Rng* rng) const {
   FC_CHECK(!batches.empty(), "MultiTaskObjective::forward: no task batches");
   std::set<std::string> seen;
   std::vector<int> sizes;  // input sizes in order of first appearance
@@ -117,12 +117,13 @@ ObjectiveResult MultiTaskObjective::forward(const FaceptorModel& model, const st
         group.push_back(&tb);
         images.push_back(tb.batch.images);
       }
-    EncoderOutput encoded = model.encoder.forward(images.size() == 1 ? images[0] : concat(images, 0), drop_path_rng);
+    EncoderOutput encoded = model.encoder.forward(images.size() == 1 ? images[0] : concat(images, 0), rng);
+    RunOptions options;
+    options.rng = rng;
     int64_t start = 0;
     for (const TaskBatch* tb : group) {
       const int64_t rows = tb->batch.images.size(0);
-      PassCache cache;  // per task: upstream each task's head runs on its own slice
-      raw[tb->task] = model.run_task(narrow_batch(encoded, start, rows), tb->task, cache).raw;
+      raw[tb->task] = model.run_task_head(narrow_batch(encoded, start, rows), tb->task, options).raw;
       start += rows;
     }
   }

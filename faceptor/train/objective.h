@@ -1,5 +1,6 @@
-// The multi-task training objective of Faceptor: one batch per task, one encoder pass per input
-// size, each task's head and loss on its own rows, and the weighted total the optimizer descends.
+// The multi-task training objective of Faceptor and Naive Faceptor (any FaceModel): one batch per
+// task, one encoder pass per input size, each task's head and loss on its own rows, and the
+// weighted total the optimizer descends.
 //
 //   std::map<std::string, double> w = reweight_tasks({{"recog_ms1mv3", 128}, {"age_morph2", 32}},
 //                                                    {{"recog", 5}, {"age", 6}});
@@ -22,7 +23,7 @@
 #include <vector>
 
 #include "faceptor/data/batch.h"
-#include "faceptor/model.h"
+#include "faceptor/model.h"  // FaceModel, and narrow_batch (training slices the encoder output)
 #include "nn/losses/cosface.h"
 #include "nn/module.h"
 
@@ -64,15 +65,16 @@ class MultiTaskObjective : public Module {
 
   // As AIOEntry.forward_backbone: batches grouped by input size (sizes in order of first
   // appearance); ONE encoder pass per size over the images of that size's tasks concatenated
-  // along the batch in the order given; then decoder + interpreter per task on its own slice of
-  // the encoder output (so batch-norm statistics and the decoder memory are per task, as
-  // upstream); then each task's loss and the weighted total. LossesHolder divides by the weight
-  // sum of every configured task; here the sum runs over the tasks in `batches`, which is the
-  // same when every task has a batch, as in training. `drop_path_rng` feeds the encoder's drop
-  // path when the model is in training mode with drop_path_rate > 0 (null: no drop path).
-  // Each task appears at most once; every task must be one of the model's.
-  ObjectiveResult forward(const FaceptorModel& model, const std::vector<TaskBatch>& batches,
-                          Rng* drop_path_rng = nullptr) const;
+  // along the batch in the order given; then each task's head (FaceModel::run_task_head: Faceptor's
+  // decoder + interpreter, or a naive head) on its own slice of the encoder output (so batch-norm
+  // statistics, dropout masks and the decoder memory are per task, as upstream); then each task's
+  // loss and the weighted total. LossesHolder divides by the weight sum of every configured
+  // task; here the sum runs over the tasks in `batches`, which is the same when every task has a
+  // batch, as in training. In training mode `rng` draws, per input size, the encoder's drop
+  // path (drop_path_rate > 0) and then each task's head dropout masks (Naive Faceptor); null: no
+  // drop path, and an error from a head whose dropout rate is nonzero. Each task appears at most once; every
+  // task must be one of the model's.
+  ObjectiveResult forward(const FaceModel& model, const std::vector<TaskBatch>& batches, Rng* rng = nullptr) const;
 
   double task_weight(const std::string& task) const;
   const ObjectiveOptions& options() const { return options_; }

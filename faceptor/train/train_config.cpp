@@ -126,24 +126,48 @@ DatasetRef parse_test_dataset(const Node& n, const TaskSpec& task) {
 }
 
 // A preset with partial overrides; tasks listed by official name or as {"name", overrides...}.
+// "naive_base" is ModelConfig::naive_faceptor_base (the paper's first design).
 ModelConfig parse_model(const Node& n) {
   if (n.value.is_string()) {
     const std::string name = n.string();
     if (name == "base") return ModelConfig::faceptor_base();
     if (name == "full") return ModelConfig::faceptor_full();
-    n.fail("unknown preset '" + name + "' (known: base, full; or a model config object)");
+    if (name == "naive_base") return ModelConfig::naive_faceptor_base();
+    n.fail("unknown preset '" + name + "' (known: base, full, naive_base; or a model config object)");
   }
   n.expect_object();
   if (!n.has("preset")) return ModelConfig::from_json(n.value.dump(), str_cat(n.source, ": ", n.path));
-  n.only_keys({"preset", "encoder", "decoder", "tasks", "embedding_dim"});
+  n.only_keys({"preset", "encoder", "decoder", "naive", "tasks", "embedding_dim"});
   const std::string preset = n.at("preset").string();
   ModelConfig c;
   if (preset == "base")
     c = ModelConfig::faceptor_base();
   else if (preset == "full")
     c = ModelConfig::faceptor_full();
+  else if (preset == "naive_base")
+    c = ModelConfig::naive_faceptor_base();
   else
-    n.at("preset").fail("unknown preset '" + preset + "' (known: base, full)");
+    n.at("preset").fail("unknown preset '" + preset + "' (known: base, full, naive_base)");
+  if (c.is_naive() && n.has("decoder")) n.at("decoder").fail("a Naive Faceptor preset has no decoder");
+  if (!c.is_naive() && n.has("naive")) n.at("naive").fail("only the naive_base preset has naive head settings");
+  if (n.has("naive")) {
+    Node h = n.at("naive");
+    h.only_keys({"attribute_channels", "attribute_kernel", "gate_reduction", "attribute_dropout", "dense_channels",
+                 "pool_scales", "dense_dropout"});
+    NaiveConfig& nc = c.naive;
+    if (h.has("attribute_channels")) nc.attribute_channels = static_cast<int>(h.at("attribute_channels").positive_int());
+    if (h.has("attribute_kernel")) nc.attribute_kernel = static_cast<int>(h.at("attribute_kernel").positive_int());
+    if (h.has("gate_reduction")) nc.gate_reduction = static_cast<int>(h.at("gate_reduction").positive_int());
+    if (h.has("attribute_dropout")) nc.attribute_dropout = static_cast<float>(h.at("attribute_dropout").non_negative());
+    if (h.has("dense_channels")) nc.dense_channels = static_cast<int>(h.at("dense_channels").positive_int());
+    if (h.has("dense_dropout")) nc.dense_dropout = static_cast<float>(h.at("dense_dropout").non_negative());
+    if (h.has("pool_scales")) {
+      Node l = h.at("pool_scales");
+      if (!l.value.is_array() || l.value.empty()) l.fail("expected a non-empty list of pool sizes");
+      nc.pool_scales.clear();
+      for (size_t i = 0; i < l.value.size(); ++i) nc.pool_scales.push_back(static_cast<int>(l.at(i).positive_int()));
+    }
+  }
   if (n.has("encoder")) {
     Node e = n.at("encoder");
     e.only_keys({"width", "layers", "heads", "patch", "pos_grid"});
@@ -215,6 +239,8 @@ ModelConfig parse_model(const Node& n) {
     }
     c.tasks = tasks;
   }
+  // One head per task-name prefix, reading the layers the official yaml does (for this depth).
+  if (c.is_naive()) c.naive.heads = NaiveConfig::default_heads(c.tasks, c.encoder.layers);
   c.validate(str_cat(n.source, ": ", n.path));
   return c;
 }
@@ -242,6 +268,8 @@ TrainConfig parse_train_config(const std::string& text, const std::string& sourc
                "clip_grad_norm", "seed", "threads", "workers", "eval", "checkpoint", "trainable", "log_interval"});
 
   c.model = parse_model(n.at("model"));
+  // The optimizer defaults follow the released recipe of the model's design.
+  if (c.model.is_naive()) c.optimizer = OptimizerConfig::naive_released();
   if (n.has("init")) {
     c.init = n.at("init").string();
     if (!std::filesystem::is_regular_file(c.init)) n.at("init").fail("no such file: " + c.init);

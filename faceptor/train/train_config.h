@@ -2,12 +2,15 @@
 // (faceptor_project/expreiments/faceptor/stage_1/*.yaml, stage_2/*.yaml) in our own words.
 //
 //   {
-//     "model": "base",                      // or "full", a ModelConfig JSON object, or
+//     "model": "base",                      // or "full", "naive_base", a ModelConfig JSON object, or
 //                                           // {"preset": "base", "encoder": {"width": 32, "layers": 2},
 //                                           //  "decoder": {...}, "tasks": ["age_morph2", {"name": "align_300w",
 //                                           //  "input_size": 64}]}  (partial overrides of a preset; a new
 //                                           //  task is an object with kind, queries, interpreter,
-//                                           //  input_size, labels and optionally "loss", faceptor/tasks.h)
+//                                           //  input_size, labels and optionally "loss", faceptor/tasks.h;
+//                                           //  preset "naive_base" takes "naive": {"attribute_channels",
+//                                           //  "dense_channels", "gate_reduction", "attribute_dropout", ...}
+//                                           //  instead of "decoder", and one head per task-name prefix)
 //     "init": "stage1.safetensors",         // optional: start from these weights (model file or checkpoint);
 //                                           // tasks the file lacks start fresh (load_initial_weights)
 //     "drop_path_rate": 0.2,
@@ -20,6 +23,7 @@
 //     "task_weight": {"recog": 5, "age": 6},   // optional per-type reweighting (objective.h)
 //     "optimizer": {"weight_decay": 0.05, "betas": [0.9, 0.999], "eps": 1e-8, "decay_all": true,
 //                   "multipliers": {"backbone": 1, "decoder": 10, "interpreters": 10, "heads": 10, "losses": 10}},
+//                                           // (defaults; a naive model's: backbone 0.1, heads 1, losses 1)
 //     "schedule": {"base_lr": 1e-6, "warmup_lr": 5e-5, "warmup_steps": 2000, "eta_min": 0},
 //     "max_iter": 50000, "clip_grad_norm": 5, "seed": 2048, "threads": 0, "workers": 2,
 //     "eval": {"interval": 2500, "max_samples": 0, "batch_size": 16},   // and at the end; results
@@ -69,12 +73,24 @@ struct TrainTaskConfig {
   int64_t classes = 0;  // recognition: identities (CosFace rows)
 };
 
+// The defaults are Faceptor stage 1's (expreiments/faceptor/stage_1/*.yaml).
 struct OptimizerConfig {
   double weight_decay = 0.05;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   bool decay_all = true;  // the released code decays every parameter (norms and embeddings too)
   double backbone_multiplier = 1.0, decoder_multiplier = 10.0, interpreters_multiplier = 10.0,
          heads_multiplier = 10.0, losses_multiplier = 10.0;
+
+  // expreiments/naive_faceptor/train_recog_age_biattr_affect_parsing_align.yaml: weight decay
+  // 0.05, backbone_multiplier 0.1, heads_multiplier 1 (every "heads.*" parameter), and no
+  // losses_multiplier (solver.py's default 1). The defaults of a config whose model is naive.
+  static OptimizerConfig naive_released() {
+    OptimizerConfig c;
+    c.backbone_multiplier = 0.1;
+    c.heads_multiplier = 1.0;
+    c.losses_multiplier = 1.0;
+    return c;
+  }
 };
 
 // core/lr_scheduler Cosine with warm-up, in the YAML's names.

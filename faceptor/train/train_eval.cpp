@@ -44,7 +44,7 @@ void print_table(std::ostream& log, int64_t step, const std::vector<eval::EvalRe
   log << std::flush;
 }
 
-void run_plan(const EvalPlan& plan, const FaceptorModel& model, int64_t step) {
+void run_plan(const EvalPlan& plan, const FaceModel& model, int64_t step) {
   std::vector<eval::EvalResult> results;
   for (const TestSet& set : plan.sets)
     results.push_back(set.samples ? eval::evaluate_task(model, set.task, *set.samples, plan.options)
@@ -112,7 +112,7 @@ EvalHook make_eval_hook(const TrainConfig& config, std::ostream& log, const Data
     plan->sets.push_back(std::move(set));
   }
   if (plan->sets.empty()) return {};
-  return [plan](const FaceptorModel& model, int64_t step) { run_plan(*plan, model, step); };
+  return [plan](const FaceModel& model, int64_t step) { run_plan(*plan, model, step); };
 }
 
 }  // namespace fc::faceptor::train

@@ -41,7 +41,7 @@ std::string format_duration(double seconds) {
 
 uint64_t task_loader_seed(uint64_t seed, size_t index) { return Rng(seed).split(1000 + index).next_u64(); }
 
-std::vector<ParamGroup> training_param_groups(FaceptorModel& model, MultiTaskObjective& objective,
+std::vector<ParamGroup> training_param_groups(FaceModel& model, MultiTaskObjective& objective,
                                               const OptimizerConfig& optimizer,
                                               const std::vector<std::string>& trainable) {
   // solver.py create_optimizer: "backbone" modules at backbone_multiplier; inside the heads,
@@ -79,7 +79,7 @@ Trainer::Trainer(TrainConfig config, TrainerOptions options)
     : config_(std::move(config)), options_(std::move(options)), rng_(Rng(config_.seed).split(1)) {
   FC_CHECK(options_.datasets, "Trainer: TrainerOptions::datasets (the dataset factory) is required");
   if (options_.communicator != nullptr) communicator_ = options_.communicator;
-  model_ = std::make_unique<FaceptorModel>(config_.model);
+  model_ = make_face_model(config_.model);
   ObjectiveOptions objective_options;
   objective_options.task_weights = config_.task_weights();
   for (const TrainTaskConfig& t : config_.tasks)

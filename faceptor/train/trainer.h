@@ -1,8 +1,9 @@
-// Trainer: the multi-task training loop of Faceptor (core/solver/solver.py Solver.run in our
-// words): every step takes one batch per task, runs the objective (one encoder pass per input
+// Trainer: the multi-task training loop of Faceptor and Naive Faceptor (the config's model
+// section picks the design; core/solver/solver.py Solver.run in our words): every step takes one batch per task, runs the objective (one encoder pass per input
 // size), backpropagates, clips the gradient norm, sets the scheduled learning rate and takes an
 // AdamW step. Checkpoints (train/checkpoint.h) resume bit-exactly: model, objective, optimizer,
-// schedule position, the drop-path Rng and every task loader's position.
+// schedule position, the training Rng (drop path, the naive heads' dropout) and every task
+// loader's position.
 //
 //   TrainConfig config = load_train_config("train.json");
 //   TrainerOptions options;
@@ -17,8 +18,8 @@
 // gradients are averaged over ranks by dist::GradientBuckets while backward runs; BatchNorm
 // layers use the global batch's statistics (SyncBN). The ranks' updates are then identical, so
 // their weights stay equal. Rank 0 alone logs, evaluates and writes checkpoints; every rank
-// resumes from the same checkpoint file (with the same number of ranks). Drop path draws from
-// the same Rng stream on every rank (so the checkpoint's one Rng state resumes them all): rank
+// resumes from the same checkpoint file (with the same number of ranks). Drop path (and the naive
+// heads' dropout) draws from the same Rng stream on every rank (so the checkpoint's one Rng state resumes them all): rank
 // r's k-th sample gets the same mask as rank 0's k-th, unlike per-GPU seeds in PyTorch.
 #pragma once
 
@@ -46,7 +47,7 @@ namespace fc::faceptor::train {
 // open_dataset + train_transform_for in the CLI; in-memory datasets in tests).
 using DatasetFactory = std::function<std::shared_ptr<const data::Dataset>(const TaskSpec&, const DatasetRef&)>;
 // Periodic evaluation; the model is in eval mode during the call and back in training mode after.
-using EvalHook = std::function<void(const FaceptorModel& model, int64_t step)>;
+using EvalHook = std::function<void(const FaceModel& model, int64_t step)>;
 
 struct TrainerOptions {
   DatasetFactory datasets;  // required
@@ -85,7 +86,7 @@ class Trainer {
 
   int64_t current_step() const { return step_; }
   const TrainConfig& config() const { return config_; }
-  FaceptorModel& model() { return *model_; }
+  FaceModel& model() { return *model_; }
   MultiTaskObjective& objective() { return *objective_; }
   Optimizer& optimizer() { return *optimizer_; }
   const LrSchedule& schedule() const { return *schedule_; }
@@ -100,14 +101,14 @@ class Trainer {
 
   TrainConfig config_;
   TrainerOptions options_;
-  std::unique_ptr<FaceptorModel> model_;
+  std::unique_ptr<FaceModel> model_;  // FaceptorModel or naive::NaiveFaceptorModel
   std::unique_ptr<MultiTaskObjective> objective_;
   std::vector<ParamGroup> groups_;
   std::unique_ptr<AdamW> optimizer_;
   std::unique_ptr<LrSchedule> schedule_;
   std::vector<std::shared_ptr<const data::Dataset>> datasets_;
   std::vector<std::unique_ptr<data::DataLoader>> loaders_;
-  Rng rng_;  // drop path
+  Rng rng_;  // drop path and the naive heads' dropout
   int64_t step_ = 0;
   std::vector<std::string> written_checkpoints_;
   dist::LocalCommunicator single_process_;
@@ -116,10 +117,10 @@ class Trainer {
 };
 
 // Parameter groups of the recipe: encoder at backbone_multiplier, decoder / interpreters / heads
-// at theirs (10), the objective's "losses.*" at losses_multiplier; with `trainable` non-empty only
+// at theirs (Naive Faceptor's "heads.*" at heads_multiplier), the objective's "losses.*" at losses_multiplier; with `trainable` non-empty only
 // parameters whose name contains one of its substrings are kept, the others get requires_grad
 // false (stage 2 freezes the stage-1 model this way).
-std::vector<ParamGroup> training_param_groups(FaceptorModel& model, MultiTaskObjective& objective,
+std::vector<ParamGroup> training_param_groups(FaceModel& model, MultiTaskObjective& objective,
                                               const OptimizerConfig& optimizer,
                                               const std::vector<std::string>& trainable);
 

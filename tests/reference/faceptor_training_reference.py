@@ -17,6 +17,9 @@ C++ ports in nn/losses/:
     result = training_forward(model, batches, task_weights)
     result["total"].backward()
 
+naive_training_forward does the same for Naive Faceptor (naive_reference.py): each task's head on
+its own rows, as the official TaskSpecificHeadsHolder (the fixtures run it with dropout 0).
+
 Everything runs in the dtype of the model (float64 for the fixtures). Dropout is 0 in the released
 decoder and drop path is left out (the fixtures use drop path 0), so the only train-mode layers are
 the recognition interpreter's two BatchNorm1d (batch statistics, running statistics updated).
@@ -218,29 +221,80 @@ def training_forward(model: "ref.Faceptor", batches: List[TaskBatch], task_weigh
     return {"total": total, "tloss": tloss, "terms": terms}
 
 
+def naive_training_forward(model, batches: List[TaskBatch], task_weights: Dict[str, float]):
+    """AIOEntry.forward in train mode for Naive Faceptor (naive_reference.NaiveFaceptor): the same
+    size groups and one encoder pass per group as training_forward; then, as
+    TaskSpecificHeadsHolder.forward, heads[task.split("_")[0]] runs on each task's own slice (its
+    BatchNorm statistics are that task's rows; a head serving two tasks runs twice). A dense head
+    computes all its channels and the task keeps its range (MMSEG_UPerHead out_ranges); an
+    attribute head applies the task's fcs Linear. Returns what training_forward returns."""
+    import naive_reference as naive
+    cfg = model.cfg
+    spec_of = {t: h for h in cfg.heads for t in h.tasks}
+    sizes = []
+    for b in batches:
+        if b.images.shape[-1] not in sizes:
+            sizes.append(b.images.shape[-1])
+    tloss, terms = {}, {}
+    for size in sizes:
+        group = [b for b in batches if b.images.shape[-1] == size]
+        maps = ref.encoder_forward(model.backbone_module.visual, cfg.encoder_heads, torch.cat([b.images for b in group]))
+        start = 0
+        for b in group:
+            spec = spec_of[b.task]
+            n = b.images.shape[0]
+            task_maps = [m[start:start + n] for m in maps]
+            start += n
+            head_module = model.heads_module.heads[spec.name]
+            if spec.type == "recognition":
+                head = naive.recognition_head(head_module, task_maps, spec.levels[0])
+            elif spec.type == "attribute":
+                head = head_module.fcs[b.task](naive.attribute_trunk(head_module, task_maps, spec.levels))
+            else:
+                logits = naive.dense_logits(head_module, task_maps, spec.levels)
+                i = spec.tasks.index(b.task)
+                first = sum(spec.outputs[:i])
+                head = logits[:, first:first + spec.outputs[i]]
+            out = task_loss(cfg, model, _LossTask(b.task, b.task.split("_")[0]), head, b.labels, size)
+            tloss[b.task] = out.pop("tloss")
+            terms[b.task] = out
+    weight_sum = sum(float(task_weights[t]) for t in tloss)
+    total = sum(tloss[t] * task_weights[t] for t in tloss) / weight_sum
+    return {"total": total, "tloss": tloss, "terms": terms}
+
+
+@dataclasses.dataclass
+class _LossTask:   # what task_loss reads of a task
+    name: str
+    kind: str
+
+
 # ---- optimizer ---------------------------------------------------------------------------------
 
 MULTIPLIERS = {"backbone": 1.0, "interpreters": 10.0, "decoder": 10.0, "heads": 10.0, "losses": 10.0}
+# expreiments/naive_faceptor/train_recog_age_biattr_affect_parsing_align.yaml: backbone_multiplier
+# 0.1, heads_multiplier 1; the others unset (solver.py's cfg.get(..., 1.0)).
+NAIVE_MULTIPLIERS = {"backbone": 0.1, "interpreters": 1.0, "decoder": 1.0, "heads": 1.0, "losses": 1.0}
 
 
-def lr_multiplier(module_name: str) -> float:
+def lr_multiplier(module_name: str, multipliers=MULTIPLIERS) -> float:
     """solver.create_optimizer's rule on the owning module's dotted name."""
     m = 1.0
     if "backbone" in module_name:
-        m *= MULTIPLIERS["backbone"]
+        m *= multipliers["backbone"]
     if "heads" in module_name:
         if "interpreters" in module_name:
-            m *= MULTIPLIERS["interpreters"]
+            m *= multipliers["interpreters"]
         elif "decoder" in module_name:
-            m *= MULTIPLIERS["decoder"]
+            m *= multipliers["decoder"]
         else:
-            m *= MULTIPLIERS["heads"]
+            m *= multipliers["heads"]
     if "losses_module" in module_name:
-        m *= MULTIPLIERS["losses"]
+        m *= multipliers["losses"]
     return m
 
 
-def official_param_groups(wrapper: torch.nn.Module, lr: float, weight_decay: float):
+def official_param_groups(wrapper: torch.nn.Module, lr: float, weight_decay: float, multipliers=MULTIPLIERS):
     """One group per parameter, as solver.create_optimizer builds them (named_modules order, shared
     tensors once, weight decay on everything). Returns (groups, {id(param): (full name, multiplier)})."""
     memo, groups, info = set(), [], {}
@@ -249,7 +303,7 @@ def official_param_groups(wrapper: torch.nn.Module, lr: float, weight_decay: flo
             if not p.requires_grad or p in memo:
                 continue
             memo.add(p)
-            mult = lr_multiplier(module_name)
+            mult = lr_multiplier(module_name, multipliers)
             groups.append({"params": [p], "lr": lr * mult, "weight_decay": weight_decay})
             info[id(p)] = (f"{module_name}.{pname}", mult)
     return groups, info
@@ -266,10 +320,11 @@ def clip_grad_norm(parameters, max_norm):
 
 
 def converted_name(official: str) -> str:
-    """Our converter's renaming (faceptor/convert.h) of a Faceptor checkpoint name."""
+    """Our converter's renaming (faceptor/convert.h) of a Faceptor or Naive Faceptor checkpoint name."""
     name = official[len("module."):] if official.startswith("module.") else official
     for old, new in (("backbone_module.visual.", "encoder."), ("heads_module.decoder.", "decoder."),
-                     ("heads_module.interpreters.", "interpreters."), ("losses_module.losses.", "losses.")):
+                     ("heads_module.interpreters.", "interpreters."), ("heads_module.heads.", "heads."),
+                     ("losses_module.losses.", "losses.")):
         if name.startswith(old):
             return new + name[len(old):]
     raise ValueError(f"unexpected parameter name {official}")

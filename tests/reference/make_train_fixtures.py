@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes the training-step fixtures for tests/test_train_step.cpp (tests/fixtures/train/).
 
-    /usr/bin/python3 tests/reference/make_train_fixtures.py
+    /usr/bin/python3 tests/reference/make_train_fixtures.py          # both
+    /usr/bin/python3 tests/reference/make_train_fixtures.py naive    # only the Naive Faceptor one
 
 One joint training step of the tiny Faceptor (faceptor_reference.py's FaceptorConfig.tiny: the
 Base task set with all six task kinds, levels [last], a 10-class CosFace matrix) as the released
@@ -19,6 +20,8 @@ Files:
                 gradient before clipping (after clipping = that * clip/coef), the clip norm and
                 coefficient, every parameter's update p1 - p0, the BatchNorm running statistics
                 after step 1, and the 10-step trajectory of every loss and of the gradient norm.
+  naive_tiny.pth.tar, naive_step.fxt   the same for a tiny Naive Faceptor (make_naive_step below:
+                one step and a 5-step trajectory, tests/test_train_naive_step.cpp).
 The reference runs in float64 from the float32 weights and inputs the files hold. Parameter names
 are our converter's (faceptor/convert.h). Running PyTorch's own float32 step next to it measures
 what a float32 implementation can reach; the numbers are printed (see tests/test_train_step.cpp).
@@ -35,6 +38,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import faceptor_reference as ref  # noqa: E402
 import faceptor_training_reference as train  # noqa: E402
+import naive_reference as naive  # noqa: E402
 from fixture_format import FixtureWriter  # noqa: E402
 
 OUT = HERE.parent / "fixtures" / "train"
@@ -198,9 +202,163 @@ def report_float32(ref64, ref32):
           f"noise floor (worst there {worst_excluded:.2f} lr)")
 
 
+# ---- Naive Faceptor ---------------------------------------------------------------------------
+# A smaller model than naive_reference's NaiveConfig.tiny, so every gradient and update fits in a
+# small file: encoder width 8, 3 blocks, 2 heads, patch 8; attribute heads 8 channels (gate 8 -> 2
+# -> 8); dense heads 4 channels. Heads as the released yaml except that "parsing" serves two tasks
+# (celebam 19 + lapa 11 channels: the channel split) and "align" is align_aflw (19 points).
+# Dropout 0: PyTorch's masks cannot be reproduced by our Rng (the C++ dropout has its own tests);
+# every other train-mode layer (BatchNorm batch statistics per task) is exercised.
+NAIVE_ATTRIBUTE_SIZE = 16   # 2x2 grid
+NAIVE_DENSE_SIZE = 32       # 4x4 grid: pyramid 16, 8, 4, 2
+NAIVE_ATTRIBUTE_LEVELS = [0, 1, 1, 2]
+NAIVE_DENSE_LEVELS = [0, 0, 1, 2]
+NAIVE_LR = 1e-3             # base lr: backbone 1e-4 (x0.1), heads and losses 1e-3 (x1), as the naive yaml
+NAIVE_STEPS = 5
+# the naive yaml's loss weights (its task_weight is 1 for every type); lapa / aflw as their kinds' peers
+NAIVE_LOSS_WEIGHTS = {"recog_ms1mv3": 128.0, "age_morph2": 32.0, "biattr_celeba": 32.0, "affect_affectnet": 32.0,
+                      "affect_rafdb": 8.0, "parsing_celebam": 2.0, "parsing_lapa": 2.0, "align_aflw": 2.0}
+NAIVE_TYPE_WEIGHTS = {"recog": 1.0, "age": 1.0, "biattr": 1.0, "affect": 1.0, "parsing": 1.0, "align": 1.0}
+
+
+def naive_config():
+    A, D = NAIVE_ATTRIBUTE_LEVELS, NAIVE_DENSE_LEVELS
+    return naive.NaiveConfig.tiny(
+        width=8, encoder_layers=3, encoder_heads=2, patch=8, pos_grid=4, proj_dim=6, recog_dim=12, recog_classes=5,
+        attribute_channels=8, gate_reduction=4, dense_channels=4, attribute_dropout=0.0, dense_dropout=0.0, heads=[
+            naive.HeadSpec("recog", "recognition", [2], ["recog_ms1mv3"], []),
+            naive.HeadSpec("age", "attribute", A, ["age_morph2"], [101]),
+            naive.HeadSpec("biattr", "attribute", A, ["biattr_celeba"], [40]),
+            naive.HeadSpec("affect", "attribute", A, ["affect_affectnet", "affect_rafdb"], [7, 7]),
+            naive.HeadSpec("parsing", "dense", D, ["parsing_celebam", "parsing_lapa"], [19, 11]),
+            naive.HeadSpec("align", "dense", D, ["align_aflw"], [19]),
+        ])
+
+
+def make_naive_batches(cfg, seed):
+    """As make_batches, 3 images per task (4 for recognition): with 2, a train-mode BatchNorm over
+    one value per image (the attribute head's BatchNorm1d, the dense head's 1x1 pyramid-pooling
+    branch) maps every channel to about +-1, and the gradients into it are float rounding."""
+    outputs = {t: n for h in cfg.heads for t, n in zip(h.tasks, h.outputs)}
+    g = torch.Generator().manual_seed(seed)
+    batches = []
+    for task in cfg.tasks():
+        kind = task.split("_")[0]
+        n = 4 if kind == "recog" else 3
+        size = NAIVE_DENSE_SIZE if kind in ("parsing", "align") else NAIVE_ATTRIBUTE_SIZE
+        coarse = torch.rand(n, 3, 6, 6, generator=g) * 2 - 1
+        smooth = nn.functional.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
+        images = (0.7 * smooth + 0.3 * (torch.rand(n, 3, size, size, generator=g) * 2 - 1)).clamp(-1, 1)
+        if kind == "recog":
+            labels = {"identity": torch.randint(0, cfg.recog_classes, (n,), generator=g)}
+        elif kind == "age":
+            labels = {"age": torch.randint(3, 95, (n,), generator=g)}
+        elif kind == "biattr":
+            a = torch.randint(0, 2, (n, outputs[task]), generator=g)
+            a[torch.rand(n, outputs[task], generator=g) < 0.15] = -1
+            labels = {"attributes": a}
+        elif kind == "affect":
+            labels = {"expression": torch.randint(0, outputs[task], (n,), generator=g)}
+        elif kind == "parsing":
+            blobs = torch.rand(n, outputs[task], 5, 5, generator=g)
+            blobs = nn.functional.interpolate(blobs, size=(size, size), mode="bilinear", align_corners=False)
+            labels = {"parsing": blobs.argmax(dim=1)}
+        else:
+            labels = {"landmarks": (4 + torch.rand(n, outputs[task], 2, generator=g) * (size - 8)).to(torch.float32)}
+        batches.append(train.TaskBatch(task, images.to(torch.float32), labels))
+    return batches
+
+
+def run_naive_steps(ckpt, batches, weights, dtype):
+    """NAIVE_STEPS steps of the naive model from the checkpoint in `dtype`: step 1's losses,
+    gradients (before clipping), clip norm / coefficient, updates and BN statistics; the trajectory."""
+    wrapper = copy.deepcopy(ckpt).to(dtype).train()
+    groups, _ = train.official_param_groups(wrapper, NAIVE_LR, WEIGHT_DECAY, train.NAIVE_MULTIPLIERS)
+    opt = torch.optim.AdamW(groups, lr=NAIVE_LR, weight_decay=WEIGHT_DECAY)
+    named = train.named_unique_parameters(wrapper)
+    batches = to_dtype(batches, dtype)
+    out = {"trajectory": {"total": [], "grad_norm": [], **{t: [] for t in weights}}}
+    for step in range(NAIVE_STEPS):
+        opt.zero_grad(set_to_none=True)
+        result = train.naive_training_forward(wrapper.module, batches, weights)
+        result["total"].backward()
+        if step == 0:
+            out["loss"] = {"total": result["total"].detach(), **{t: v.detach() for t, v in result["tloss"].items()}}
+            out["terms"] = {f"{t}/{k}": v.detach() for t, terms in result["terms"].items() for k, v in terms.items()}
+            out["grad"] = {n: p.grad.detach().clone() for n, p in named if p.grad is not None}
+            out["no_grad"] = [n for n, p in named if p.grad is None]
+            before = {n: p.detach().clone() for n, p in named}
+        norm, coef = train.clip_grad_norm(wrapper.parameters(), MAX_NORM)
+        opt.step()
+        if step == 0:
+            out["clip"] = (norm, coef)
+            out["update"] = {n: p.detach() - before[n] for n, p in named}
+            out["bn"] = {train.converted_name(n): b.detach().clone() for n, b in wrapper.named_buffers()
+                         if "running" in n}
+        out["trajectory"]["total"].append(float(result["total"]))
+        out["trajectory"]["grad_norm"].append(norm)
+        for t, v in result["tloss"].items():
+            out["trajectory"][t].append(float(v))
+    return out
+
+
+def make_naive_step():
+    cfg = naive_config()
+    ckpt = naive.NaiveCheckpoint(cfg)
+    naive.randomize(ckpt, seed=31)
+    torch.save({"step": 0, "state_dict": ckpt.state_dict()}, OUT / "naive_tiny.pth.tar")
+    batches = make_naive_batches(cfg, seed=9)
+    weights = train.reweight_tasks(NAIVE_LOSS_WEIGHTS, NAIVE_TYPE_WEIGHTS)
+    r64 = run_naive_steps(ckpt, batches, weights, torch.float64)
+    r32 = run_naive_steps(ckpt, batches, weights, torch.float32)
+
+    w = FixtureWriter()
+    w.add("config/attribute_levels", torch.tensor(NAIVE_ATTRIBUTE_LEVELS, dtype=torch.float32))
+    w.add("config/dense_levels", torch.tensor(NAIVE_DENSE_LEVELS, dtype=torch.float32))
+    for key, value in (("lr", NAIVE_LR), ("weight_decay", WEIGHT_DECAY), ("max_norm", MAX_NORM),
+                       ("steps", NAIVE_STEPS)):
+        w.add(f"config/{key}", torch.tensor(float(value)))
+    for b in batches:
+        w.add(f"weight/{b.task}", torch.tensor(weights[b.task]))
+        w.add(f"input/{b.task}/images", b.images)
+        for k, v in b.labels.items():
+            w.add(f"input/{b.task}/{k}", v.to(torch.float32))
+    for k, v in r64["loss"].items():
+        w.add(f"loss/{k}", v)
+    for k, v in r64["terms"].items():
+        w.add(f"term/{k}", v)
+    w.add("clip/norm", torch.tensor(r64["clip"][0]))
+    w.add("clip/coef", torch.tensor(r64["clip"][1]))
+    for n, g in r64["grad"].items():
+        w.add(f"grad/{n}", g)
+    for n, u in r64["update"].items():
+        w.add(f"update/{n}", u)
+    for n, b in r64["bn"].items():
+        w.add(f"bn/{n}", b)
+    for k, v in r64["trajectory"].items():
+        w.add(f"trajectory/{k}", torch.tensor(v, dtype=torch.float64))
+    w.write(OUT / "naive_step.fxt")
+
+    print(f"naive training step: {len(r64['grad'])} parameters with gradients "
+          f"({sum(g.numel() for g in r64['grad'].values())} values); without: {r64['no_grad']}")
+    print(f"  losses: " + ", ".join(f"{k} {float(v):.4f}" for k, v in r64["loss"].items()))
+    print(f"  clip: norm {r64['clip'][0]:.4f}, coef {r64['clip'][1]:.4f}; total over {NAIVE_STEPS} steps: "
+          + " ".join(f"{v:.4f}" for v in r64["trajectory"]["total"]))
+    scales = gradient_scales(r64["grad"])
+    worst = max((float((r32["grad"][n].double() - g).abs().max()) / scales[n], n) for n, g in r64["grad"].items())
+    print(f"  float32 gradients: worst max|diff|/scale {worst[0]:.1e} ({worst[1]})")
+    gap = max(abs(float(r32["loss"][k]) - float(v)) / abs(float(v)) for k, v in r64["loss"].items())
+    print(f"  float32 step-1 losses: worst relative {gap:.1e}")
+    for name in ("naive_tiny.pth.tar", "naive_step.fxt"):
+        print(f"  tests/fixtures/train/{name}  {(OUT / name).stat().st_size / 1024:.1f} KiB")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(2)
+    make_naive_step()
+    if sys.argv[1:] == ["naive"]:
+        return
     cfg = ref.FaceptorConfig.tiny(levels=[2])
     ckpt = ref.FaceptorCheckpoint(cfg)
     ref.randomize(ckpt, seed=21)

@@ -42,6 +42,23 @@ train::TrainConfig tiny_train_config(const std::string& root, const std::vector<
   return train::parse_train_config(tiny_train_json(root, tasks, max_iter, extra_fields), "tiny.json");
 }
 
+std::string tiny_naive_train_json(const std::string& root, const std::vector<std::string>& tasks, int64_t max_iter,
+                                  const std::string& extra_fields) {
+  std::string json = tiny_train_json(root, tasks, max_iter, extra_fields);
+  const std::string faceptor_model = R"("preset": "base", "encoder": {"width": 32, "layers": 2, "heads": 2, "pos_grid": 4},
+              "decoder": {"hidden": 16, "heads": 2, "ffn": 32, "layers": 1, "levels": [1]},)";
+  const size_t at = json.find(faceptor_model);
+  FC_CHECK(at != std::string::npos, "tiny_naive_train_json: tiny_train_json changed its model section");
+  json.replace(at, faceptor_model.size(), R"("preset": "naive_base", "encoder": {"width": 32, "layers": 2, "heads": 2, "pos_grid": 4},
+              "naive": {"attribute_channels": 16, "gate_reduction": 4, "dense_channels": 8, "pool_scales": [1, 2]},)");
+  return json;
+}
+
+train::TrainConfig tiny_naive_train_config(const std::string& root, const std::vector<std::string>& tasks,
+                                           int64_t max_iter, const std::string& extra_fields) {
+  return train::parse_train_config(tiny_naive_train_json(root, tasks, max_iter, extra_fields), "tiny_naive.json");
+}
+
 namespace {
 
 class SynthMemoryDataset : public data::Dataset {

@@ -5,6 +5,7 @@
 //   TempDir dir;
 //   TrainConfig c = tiny_train_config(dir.root(), {"age_morph2", "align_300w"}, /*max_iter=*/10);
 //   Trainer trainer(c, {.datasets = synth_datasets(16)});
+//   TrainConfig n = tiny_naive_train_config(dir.root(), {"age_morph2", "align_300w"}, 10);
 #pragma once
 
 #include <string>
@@ -20,6 +21,13 @@ std::string tiny_train_json(const std::string& root, const std::vector<std::stri
                             const std::string& extra_fields = "");
 faceptor::train::TrainConfig tiny_train_config(const std::string& root, const std::vector<std::string>& tasks,
                                                int64_t max_iter, const std::string& extra_fields = "");
+
+// The same run on a tiny Naive Faceptor (preset naive_base, encoder as above, attribute heads 16
+// channels, dense heads 8 with pool scales [1, 2], the released dropout rates 0.5 / 0.1).
+std::string tiny_naive_train_json(const std::string& root, const std::vector<std::string>& tasks, int64_t max_iter,
+                                  const std::string& extra_fields = "");
+faceptor::train::TrainConfig tiny_naive_train_config(const std::string& root, const std::vector<std::string>& tasks,
+                                                     int64_t max_iter, const std::string& extra_fields = "");
 
 // `count` synthetic faces rendered at each task's input size, with every label the renderer
 // knows (identity, age, attributes, expression, parsing, 68 landmarks).
