@@ -8,6 +8,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "ops/kernels/gemm.h"
+#include "ops/kernels/pointwise.h"
 
 namespace fc {
 namespace {
@@ -222,8 +223,10 @@ struct LinearBackward : Node {
     if (next.size() > 2 && next[2].node) {
       std::vector<double> sums(static_cast<size_t>(out_features), 0.0);
       const float* gd = g.data();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t o = 0; o < out_features; ++o) sums[o] += gd[r * out_features + o];
+      for_column_ranges(rows, out_features, [&](int64_t c0, int64_t c1) {
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t o = c0; o < c1; ++o) sums[o] += gd[r * out_features + o];
+      });
       grad_bias = Tensor::empty({out_features});
       float* gb = grad_bias.mutable_data();
       for (int64_t o = 0; o < out_features; ++o) gb[o] = static_cast<float>(sums[o]);
