@@ -123,7 +123,7 @@ struct CrossEntropyBackward : Node {
   double count = 0;  // non-ignored positions, the mean's divisor
   const char* name() const override { return "CrossEntropyBackward"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    Tensor gx = Tensor::zeros(logits.shape());
+    Tensor gx = Tensor::empty(logits.shape());  // every element written below, in parallel
     Tensor g = grad.contiguous();
     const float* x = logits.data();
     float* out = gx.mutable_data();
@@ -132,9 +132,12 @@ struct CrossEntropyBackward : Node {
 #pragma omp parallel for schedule(static) if (batch * spatial * classes >= kPointwiseParallelElements)
     for (int64_t pos = 0; pos < batch * spatial; ++pos) {
       const int64_t n = pos / spatial, s = pos % spatial;
-      if (target[pos] == ignore_index) continue;
-      const double gp = reduction == Reduction::none ? g.data()[pos] : shared;
       const int64_t base = n * classes * spatial + s;
+      if (target[pos] == ignore_index) {
+        for (int64_t c = 0; c < classes; ++c) out[base + c * spatial] = 0.f;
+        continue;
+      }
+      const double gp = reduction == Reduction::none ? g.data()[pos] : shared;
       for (int64_t c = 0; c < classes; ++c) {
         const double p = std::exp(x[base + c * spatial] - lse[pos]);
         out[base + c * spatial] = static_cast<float>(gp * (p - (c == target[pos] ? 1.0 : 0.0)));

@@ -257,6 +257,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   float beta = 0.f;
   if (bias.defined()) {  // start from the bias in every row and let gemm add x W^T onto it
     Tensor b = bias.detach().contiguous();
+    // Threaded: this is the first touch of a fresh output, whose page faults then split too.
+#pragma omp parallel for schedule(static) if (rows * out_features >= kPointwiseParallelElements)
     for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + out_features, o + r * out_features);
     beta = 1.f;
   }
