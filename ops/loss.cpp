@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -61,14 +62,24 @@ Tensor pointwise_loss(const char* op, const char* node_name, const Tensor& input
   float* l = loss.mutable_data();
   float* di = d_input.mutable_data();
   float* dt = target_differentiable ? d_target.mutable_data() : nullptr;
-  double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const PointwiseTerms t = terms(i);
-    total += t.loss;
-    l[i] = static_cast<float>(t.loss);
-    di[i] = static_cast<float>(t.d_input);
-    if (dt) dt[i] = static_cast<float>(t.d_target);
+  // Fixed chunks summed in chunk order: the total does not depend on the thread count.
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+#pragma omp parallel for schedule(static) if (n >= kPointwiseParallelElements)
+  for (int64_t k = 0; k < chunks; ++k) {
+    double sum = 0;
+    for (int64_t i = k * kChunk; i < std::min(n, (k + 1) * kChunk); ++i) {
+      const PointwiseTerms t = terms(i);
+      sum += t.loss;
+      l[i] = static_cast<float>(t.loss);
+      di[i] = static_cast<float>(t.d_input);
+      if (dt) dt[i] = static_cast<float>(t.d_target);
+    }
+    partial[k] = sum;
   }
+  double total = 0;
+  for (double sum : partial) total += sum;
   double divisor = 1;
   if (reduction == Reduction::mean) divisor = static_cast<double>(n);
   if (reduction == Reduction::batchmean) {
@@ -112,23 +123,26 @@ struct CrossEntropyBackward : Node {
   double count = 0;  // non-ignored positions, the mean's divisor
   const char* name() const override { return "CrossEntropyBackward"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
-    Tensor gx = Tensor::zeros(logits.shape());
+    Tensor gx = Tensor::empty(logits.shape());  // every element written below, in parallel
     Tensor g = grad.contiguous();
     const float* x = logits.data();
     float* out = gx.mutable_data();
     double shared = 0;
     if (reduction != Reduction::none) shared = g.item() / (reduction == Reduction::mean ? count : 1.0);
-    for (int64_t n = 0; n < batch; ++n)
-      for (int64_t s = 0; s < spatial; ++s) {
-        const int64_t pos = n * spatial + s;
-        if (target[pos] == ignore_index) continue;
-        const double gp = reduction == Reduction::none ? g.data()[pos] : shared;
-        const int64_t base = n * classes * spatial + s;
-        for (int64_t c = 0; c < classes; ++c) {
-          const double p = std::exp(x[base + c * spatial] - lse[pos]);
-          out[base + c * spatial] = static_cast<float>(gp * (p - (c == target[pos] ? 1.0 : 0.0)));
-        }
+#pragma omp parallel for schedule(static) if (batch * spatial * classes >= kPointwiseParallelElements)
+    for (int64_t pos = 0; pos < batch * spatial; ++pos) {
+      const int64_t n = pos / spatial, s = pos % spatial;
+      const int64_t base = n * classes * spatial + s;
+      if (target[pos] == ignore_index) {
+        for (int64_t c = 0; c < classes; ++c) out[base + c * spatial] = 0.f;
+        continue;
       }
+      const double gp = reduction == Reduction::none ? g.data()[pos] : shared;
+      for (int64_t c = 0; c < classes; ++c) {
+        const double p = std::exp(x[base + c * spatial] - lse[pos]);
+        out[base + c * spatial] = static_cast<float>(gp * (p - (c == target[pos] ? 1.0 : 0.0)));
+      }
+    }
     return {gx};
   }
 };
@@ -152,23 +166,26 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_
   Tensor loss = Tensor::zeros(target_shape);
   float* pl = loss.mutable_data();
   std::vector<double> lse(labels.size(), 0.0);
+  // Per-position losses in parallel (a parsing map is 512 x 512 positions), then summed in order.
+#pragma omp parallel for schedule(static) if (batch * spatial * classes >= kPointwiseParallelElements)
+  for (int64_t pos = 0; pos < batch * spatial; ++pos) {
+    const int64_t n = pos / spatial, s = pos % spatial;
+    const float* row = px + n * classes * spatial + s;  // class c at row[c * spatial]
+    // Shifting by the max keeps exp() in range for any logits (the stable log-softmax).
+    float peak = -std::numeric_limits<float>::infinity();
+    for (int64_t c = 0; c < classes; ++c) peak = std::max(peak, row[c * spatial]);
+    double sum = 0;
+    for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(row[c * spatial]) - peak);
+    lse[pos] = peak + std::log(sum);
+    if (labels[pos] == ignore_index) continue;
+    pl[pos] = static_cast<float>(lse[pos] - row[labels[pos] * spatial]);
+  }
   double total = 0, count = 0;
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t s = 0; s < spatial; ++s) {
-      const int64_t pos = n * spatial + s;
-      const float* row = px + n * classes * spatial + s;  // class c at row[c * spatial]
-      // Shifting by the max keeps exp() in range for any logits (the stable log-softmax).
-      float peak = -std::numeric_limits<float>::infinity();
-      for (int64_t c = 0; c < classes; ++c) peak = std::max(peak, row[c * spatial]);
-      double sum = 0;
-      for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(row[c * spatial]) - peak);
-      lse[pos] = peak + std::log(sum);
-      if (labels[pos] == ignore_index) continue;
-      const double l = lse[pos] - row[labels[pos] * spatial];
-      pl[pos] = static_cast<float>(l);
-      total += l;
-      count += 1;
-    }
+  for (int64_t pos = 0; pos < batch * spatial; ++pos) {
+    if (labels[pos] == ignore_index) continue;
+    total += lse[pos] - px[pos / spatial * classes * spatial + pos % spatial + labels[pos] * spatial];
+    count += 1;
+  }
   Tensor out = loss;
   // mean over zero non-ignored targets is 0/0 = NaN, which is what PyTorch returns.
   if (reduction == Reduction::mean) out = Tensor::scalar(static_cast<float>(total / count));

@@ -8,6 +8,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "ops/kernels/gemm.h"
+#include "ops/kernels/pointwise.h"
 
 namespace fc {
 namespace {
@@ -222,8 +223,10 @@ struct LinearBackward : Node {
     if (next.size() > 2 && next[2].node) {
       std::vector<double> sums(static_cast<size_t>(out_features), 0.0);
       const float* gd = g.data();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t o = 0; o < out_features; ++o) sums[o] += gd[r * out_features + o];
+      for_column_ranges(rows, out_features, [&](int64_t c0, int64_t c1) {
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t o = c0; o < c1; ++o) sums[o] += gd[r * out_features + o];
+      });
       grad_bias = Tensor::empty({out_features});
       float* gb = grad_bias.mutable_data();
       for (int64_t o = 0; o < out_features; ++o) gb[o] = static_cast<float>(sums[o]);
@@ -254,6 +257,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   float beta = 0.f;
   if (bias.defined()) {  // start from the bias in every row and let gemm add x W^T onto it
     Tensor b = bias.detach().contiguous();
+    // Threaded: this is the first touch of a fresh output, whose page faults then split too.
+#pragma omp parallel for schedule(static) if (rows * out_features >= kPointwiseParallelElements)
     for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + out_features, o + r * out_features);
     beta = 1.f;
   }

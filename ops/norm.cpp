@@ -2,11 +2,14 @@
 // last dim, inner == H*W is layer_norm_channels. batch_norm lives in ops/batch_norm.cpp.
 #include "ops/norm.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <vector>
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "ops/kernels/pointwise.h"
 
 namespace fc {
 namespace {
@@ -39,7 +42,8 @@ double lane_sum(int64_t n, Term term) {
 void layer_norm_kernel(const float* x, const float* weight, const float* bias, GroupLayout L, float eps, float* y,
                        float* mean, float* rstd) {
   const int64_t C = L.channels, inner = L.inner;
-#pragma omp parallel for schedule(static) if (L.outer * C * inner > kParallelElements)
+  const bool outer_parallel = inner == 1 || L.outer >= omp_get_max_threads();
+#pragma omp parallel for schedule(static) if (outer_parallel && L.outer * C * inner > kParallelElements)
   for (int64_t o = 0; o < L.outer; ++o) {
     const float* xo = x + o * C * inner;
     float* yo = y + o * C * inner;
@@ -52,25 +56,33 @@ void layer_norm_kernel(const float* x, const float* weight, const float* bias, G
       for (int64_t c = 0; c < C; ++c) yo[c] = (xo[c] - mf) * r * (weight ? weight[c] : 1.f) + (bias ? bias[c] : 0.f);
       continue;
     }
-    std::vector<double> sum(static_cast<size_t>(inner), 0.0), sq(static_cast<size_t>(inner), 0.0);
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < inner; ++i) sum[i] += xo[c * inner + i];
-    for (int64_t i = 0; i < inner; ++i) sum[i] /= static_cast<double>(C);
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < inner; ++i) {
-        const double d = xo[c * inner + i] - sum[i];
-        sq[i] += d * d;
+    // Channel-first (LayerNorm2d): positions are independent, so a batch too small to share out
+    // over the threads splits them instead.
+    const auto positions = [&](int64_t i0, int64_t i1) {
+      std::vector<double> sum(static_cast<size_t>(i1 - i0), 0.0), sq(sum);
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = i0; i < i1; ++i) sum[i - i0] += xo[c * inner + i];
+      for (int64_t i = i0; i < i1; ++i) sum[i - i0] /= static_cast<double>(C);
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = i0; i < i1; ++i) {
+          const double d = xo[c * inner + i] - sum[i - i0];
+          sq[i - i0] += d * d;
+        }
+      for (int64_t i = i0; i < i1; ++i) {
+        mean[o * inner + i] = static_cast<float>(sum[i - i0]);
+        rstd[o * inner + i] = static_cast<float>(1.0 / std::sqrt(sq[i - i0] / static_cast<double>(C) + eps));
       }
-    for (int64_t i = 0; i < inner; ++i) {
-      mean[o * inner + i] = static_cast<float>(sum[i]);
-      rstd[o * inner + i] = static_cast<float>(1.0 / std::sqrt(sq[i] / static_cast<double>(C) + eps));
-    }
-    const float* m = mean + o * inner;
-    const float* r = rstd + o * inner;
-    for (int64_t c = 0; c < C; ++c) {
-      const float w = weight ? weight[c] : 1.f, b = bias ? bias[c] : 0.f;
-      for (int64_t i = 0; i < inner; ++i) yo[c * inner + i] = (xo[c * inner + i] - m[i]) * r[i] * w + b;
-    }
+      const float* m = mean + o * inner;
+      const float* r = rstd + o * inner;
+      for (int64_t c = 0; c < C; ++c) {
+        const float w = weight ? weight[c] : 1.f, b = bias ? bias[c] : 0.f;
+        for (int64_t i = i0; i < i1; ++i) yo[c * inner + i] = (xo[c * inner + i] - m[i]) * r[i] * w + b;
+      }
+    };
+    if (outer_parallel)
+      positions(0, inner);
+    else
+      for_column_ranges(C, inner, positions);
   }
 }
 
@@ -82,7 +94,8 @@ void layer_norm_backward_kernel(const float* grad, const float* x, const float* 
                                 const float* rstd, GroupLayout L, float* dx, float* dweight, float* dbias) {
   const int64_t C = L.channels, inner = L.inner;
   if (dx) {
-#pragma omp parallel for schedule(static) if (L.outer * C * inner > kParallelElements)
+    const bool outer_parallel = inner == 1 || L.outer >= omp_get_max_threads();
+#pragma omp parallel for schedule(static) if (outer_parallel && L.outer * C * inner > kParallelElements)
     for (int64_t o = 0; o < L.outer; ++o) {
       const int64_t base = o * C * inner;
       const float* m = mean + o * inner;
@@ -100,51 +113,61 @@ void layer_norm_backward_kernel(const float* grad, const float* x, const float* 
         }
         continue;
       }
-      std::vector<double> sum_dxhat(static_cast<size_t>(inner), 0.0), sum_dxhat_xhat(static_cast<size_t>(inner), 0.0);
-      for (int64_t c = 0; c < C; ++c) {
-        const float w = weight ? weight[c] : 1.f;
-        for (int64_t i = 0; i < inner; ++i) {
-          const int64_t k = base + c * inner + i;
-          const double dxhat = static_cast<double>(grad[k]) * w;
-          sum_dxhat[i] += dxhat;
-          sum_dxhat_xhat[i] += dxhat * ((x[k] - m[i]) * r[i]);
+      // Channel-first (LayerNorm2d): the positions of one group row are independent, so a batch
+      // too small to share out over the threads splits them instead.
+      const auto positions = [&](int64_t i0, int64_t i1) {
+        std::vector<double> sum_dxhat(static_cast<size_t>(i1 - i0), 0.0), sum_dxhat_xhat(sum_dxhat);
+        for (int64_t c = 0; c < C; ++c) {
+          const float w = weight ? weight[c] : 1.f;
+          for (int64_t i = i0; i < i1; ++i) {
+            const int64_t k = base + c * inner + i;
+            const double dxhat = static_cast<double>(grad[k]) * w;
+            sum_dxhat[i - i0] += dxhat;
+            sum_dxhat_xhat[i - i0] += dxhat * ((x[k] - m[i]) * r[i]);
+          }
         }
-      }
-      for (int64_t i = 0; i < inner; ++i) {
-        sum_dxhat[i] /= static_cast<double>(C);
-        sum_dxhat_xhat[i] /= static_cast<double>(C);
-      }
-      for (int64_t c = 0; c < C; ++c) {
-        const float w = weight ? weight[c] : 1.f;
-        for (int64_t i = 0; i < inner; ++i) {
-          const int64_t k = base + c * inner + i;
-          const float xhat = (x[k] - m[i]) * r[i];
-          dx[k] = r[i] * static_cast<float>(grad[k] * w - sum_dxhat[i] - xhat * sum_dxhat_xhat[i]);
+        for (int64_t i = i0; i < i1; ++i) {
+          sum_dxhat[i - i0] /= static_cast<double>(C);
+          sum_dxhat_xhat[i - i0] /= static_cast<double>(C);
         }
-      }
+        for (int64_t c = 0; c < C; ++c) {
+          const float w = weight ? weight[c] : 1.f;
+          for (int64_t i = i0; i < i1; ++i) {
+            const int64_t k = base + c * inner + i;
+            const float xhat = (x[k] - m[i]) * r[i];
+            dx[k] = r[i] * static_cast<float>(grad[k] * w - sum_dxhat[i - i0] - xhat * sum_dxhat_xhat[i - i0]);
+          }
+        }
+      };
+      if (outer_parallel)
+        positions(0, inner);
+      else
+        for_column_ranges(C, inner, positions);
     }
   }
   if (!dweight && !dbias) return;
   // Summed over every group in double: a ViT's (B*N) rows would lose bits in a float sum.
   std::vector<double> dw(static_cast<size_t>(C), 0.0), db(static_cast<size_t>(C), 0.0);
-  for (int64_t o = 0; o < L.outer; ++o) {
-    if (inner == 1) {  // contiguous over c, so this loop vectorises
-      const float m = mean[o], r = rstd[o];
-      for (int64_t c = 0; c < C; ++c) {
-        const double g = grad[o * C + c];
-        dw[c] += g * ((x[o * C + c] - m) * r);
-        db[c] += g;
+  for_column_ranges(L.outer * inner, C, [&](int64_t c0, int64_t c1) {
+    for (int64_t o = 0; o < L.outer; ++o) {
+      if (inner == 1) {  // contiguous over c, so this loop vectorises
+        const float m = mean[o], r = rstd[o];
+        for (int64_t c = c0; c < c1; ++c) {
+          const double g = grad[o * C + c];
+          dw[c] += g * ((x[o * C + c] - m) * r);
+          db[c] += g;
+        }
+        continue;
       }
-      continue;
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t i = 0; i < inner; ++i) {
+          const int64_t k = (o * C + c) * inner + i;
+          const double g = grad[k];
+          dw[c] += g * ((x[k] - mean[o * inner + i]) * rstd[o * inner + i]);
+          db[c] += g;
+        }
     }
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < inner; ++i) {
-        const int64_t k = (o * C + c) * inner + i;
-        const double g = grad[k];
-        dw[c] += g * ((x[k] - mean[o * inner + i]) * rstd[o * inner + i]);
-        db[c] += g;
-      }
-  }
+  });
   for (int64_t c = 0; c < C; ++c) {
     if (dweight) dweight[c] = static_cast<float>(dw[c]);
     if (dbias) dbias[c] = static_cast<float>(db[c]);

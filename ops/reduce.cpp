@@ -1,11 +1,14 @@
 #include "ops/reduce.h"
 
+#include <omp.h>
+
 #include <array>
 #include <cmath>
 
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/strided.h"
+#include "ops/kernels/pointwise.h"
 
 namespace fc {
 namespace {
@@ -88,6 +91,19 @@ Tensor sum_kernel(const Tensor& x, const ReducePlan& plan, double scale) {
       return out;
     }
     // Leading or middle dims: add whole contiguous rows of B into a row of accumulators.
+    if (a_size < omp_get_max_threads()) {  // e.g. a bias gradient (rows, C) -> (C): split C instead
+      for (int64_t a = 0; a < a_size; ++a) {
+        std::vector<double> acc(static_cast<size_t>(b_size), 0.0);
+        for_column_ranges(r_size, b_size, [&](int64_t b0, int64_t b1) {
+          for (int64_t r = 0; r < r_size; ++r) {
+            const float* row = p + (a * r_size + r) * b_size;
+            for (int64_t b = b0; b < b1; ++b) acc[b] += row[b];
+          }
+        });
+        for (int64_t b = 0; b < b_size; ++b) o[a * b_size + b] = static_cast<float>(acc[b] * scale);
+      }
+      return out;
+    }
 #pragma omp parallel for schedule(static) if (x.numel() >= kParallelElements && a_size > 1)
     for (int64_t a = 0; a < a_size; ++a) {
       std::vector<double> acc(static_cast<size_t>(b_size), 0.0);

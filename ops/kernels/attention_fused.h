@@ -139,9 +139,12 @@ struct AttentionFused {
     const float* g = grad_out.rows(b, h);
     pack_key_tiles(a.k.rows(b, h), a.k.stride_l, a.keys, D, kKeyTile, w.kt.get());
     pack_key_tiles(a.v.rows(b, h), a.v.stride_l, a.keys, D, kKeyTile, w.vt.get());
-    const RowOperand q_rows = rows_padded(q, a.q.stride_l, Q, D, Dp, w.q_padded.get());
-    const RowOperand g_rows = rows_padded(g, grad_out.stride_l, Q, D, Dp, w.g_padded.get());
-    const RowOperand k_rows = rows_padded(a.k.rows(b, h), a.k.stride_l, a.keys, D, Dp, w.k_padded.get());
+    // Always dense copies (a Q x D copy against Q K D work): rows of a fused qkv buffer or of the
+    // (B, Q, H, D) output gradient are 3 C or C floats apart, and 60 such rows of a query tile
+    // fall into a few L1 sets and evict each other in every product that reads them.
+    const RowOperand q_rows = copy_rows_padded(q, a.q.stride_l, Q, D, Dp, w.q_padded.get());
+    const RowOperand g_rows = copy_rows_padded(g, grad_out.stride_l, Q, D, Dp, w.g_padded.get());
+    const RowOperand k_rows = copy_rows_padded(a.k.rows(b, h), a.k.stride_l, a.keys, D, Dp, w.k_padded.get());
     float* delta = w.delta.get();
     for (int64_t i = 0; i < Q; ++i) {
       const float* oi = out.rows(b, h) + i * out.stride_l;
@@ -158,8 +161,8 @@ struct AttentionFused {
       std::fill(w.dv.get(), w.dv.get() + kKeyTile * Dp, 0.f);
       for (int64_t i0 = 0; i0 < Q; i0 += T::kQueryTile) {
         const int64_t rows = std::min(T::kQueryTile, Q - i0);
-        T::scores(q + i0 * a.q.stride_l, a.q.stride_l, rows, w.kt.get() + c0 * D, D, nc, p);
-        T::scores(g + i0 * grad_out.stride_l, grad_out.stride_l, rows, w.vt.get() + c0 * D, D, nc, ds);
+        T::scores(q_rows.data + i0 * q_rows.ld, q_rows.ld, rows, w.kt.get() + c0 * D, D, nc, p);
+        T::scores(g_rows.data + i0 * g_rows.ld, g_rows.ld, rows, w.vt.get() + c0 * D, D, nc, ds);
         for (int64_t r = 0; r < rows; ++r) {
           float* pr = p + r * kKeyTile;
           float* dsr = ds + r * kKeyTile;

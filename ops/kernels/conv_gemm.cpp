@@ -198,6 +198,7 @@ void sum_channels(const float* dy, float* db, int64_t n, int64_t channels, int64
     double acc = 0;
     for (int64_t i = 0; i < n; ++i) {
       const float* row = dy + (i * channels + c) * positions;
+#pragma omp simd reduction(+ : acc)
       for (int64_t p = 0; p < positions; ++p) acc += row[p];
     }
     db[c] = static_cast<float>(acc);
