@@ -9,6 +9,8 @@
 //   build/bench_model            # 1 and 2 threads, stage 1 and stage 2, best of 3 after a warm-up
 //   build/bench_model --quick    # 1 thread, stage 1, best of 1 after a warm-up
 //   build/bench_model --no-torch # ours only
+//   build/bench_model --memory   # also RSS and BufferPool bytes after each stage of the warm-up
+//   build/bench_model --cache-mib 64   # BufferPool cache limit (default 256 MiB beyond the live peak)
 //
 // The PyTorch baseline runs with OpenBLAS's own kernels (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
 // unset) and glibc malloc told to keep large buffers (each fresh 4 KiB page costs ~13 us on these
@@ -81,7 +83,8 @@ std::vector<Stage> model_stages(const FaceptorModel& model, PassState& state) {
     return m->map_interpreter->forward(s->pixels, m->decoder->run_queries(s->mem512, task, false).output);
   };
   return {
-      {"encoder 112", [m, s] { s->enc112 = m->encoder.forward(s->x112); }},
+      // Only the layers the heads read, as FaceptorModel::run keeps them.
+      {"encoder 112", [m, s] { s->enc112 = m->encoder.forward(s->x112, nullptr, m->encoder_layers_read()); }},
       {"recognition", [m, s] { m->feature_interpreter->forward(s->enc112); }},
       {"memory 112", [m, s] { s->mem112 = m->decoder->build_memory(s->enc112); }},
       {"age", [s, value_task] { value_task(s->mem112, "age_morph2"); }},
@@ -91,7 +94,7 @@ std::vector<Stage> model_stages(const FaceptorModel& model, PassState& state) {
          value_task(s->mem112, "affect_affectnet");
          value_task(s->mem112, "affect_rafdb");
        }},
-      {"encoder 512", [m, s] { s->enc512 = m->encoder.forward(s->x512); }},
+      {"encoder 512", [m, s] { s->enc512 = m->encoder.forward(s->x512, nullptr, m->encoder_layers_read()); }},
       {"memory 512", [m, s] { s->mem512 = m->decoder->build_memory(s->enc512); }},
       {"pixel decoder", [m, s] { s->pixels = m->map_interpreter->pixel_features(s->mem512.decoder_src, s->mem512.grid); }},
       {"parsing", [map_task] { map_task("parsing_celebam"); }},
@@ -111,7 +114,9 @@ int64_t minor_faults() {
 
 // Best wall and CPU time per stage over `reps` runs after one warm-up run; also prints the page
 // faults and fresh buffer maps of the warm-up and of the timed runs (reused buffers: near 0).
-std::map<std::string, Timing> time_stages(const FaceptorModel& model, int reps) {
+// With `memory`, the warm-up run also prints after each stage the process's peak and current RSS
+// and the BufferPool's live and parked bytes (where the peak RSS comes from).
+std::map<std::string, Timing> time_stages(const FaceptorModel& model, int reps, bool memory) {
   NoGradGuard no_grad;
   PassState s;
   Rng rng(3);
@@ -136,6 +141,12 @@ std::map<std::string, Timing> time_stages(const FaceptorModel& model, int reps) 
       const auto start = Clock::now();
       const double start_cpu = cpu_seconds();
       st.run();
+      if (rep == 0 && memory) {
+        const BufferPool::Stats p = BufferPool::process().stats();
+        std::printf("  after %-14s VmHWM %4.0f MiB, VmRSS %4.0f MiB; pool live %4.0f MiB (peak %4.0f), parked %4.0f MiB\n",
+                    st.name.c_str(), status_mib("VmHWM:"), status_mib("VmRSS:"), p.live_bytes / 1048576.0,
+                    p.peak_live_bytes / 1048576.0, p.parked_bytes / 1048576.0);
+      }
       if (rep == 0) continue;
       Timing& t = best[st.name];
       t.wall_ms = std::min(t.wall_ms, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
@@ -260,9 +271,12 @@ void report(const std::string& title, const ModelConfig& config, int threads, co
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, with_torch = true;
+  bool quick = false, with_torch = true, memory = false;
   for (int i = 1; i < argc; ++i) {
     quick |= std::strcmp(argv[i], "--quick") == 0;
+    memory |= std::strcmp(argv[i], "--memory") == 0;
+    if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc)
+      BufferPool::process().set_cache_limit(static_cast<size_t>(std::atoll(argv[++i])) << 20);
     with_torch &= std::strcmp(argv[i], "--no-torch") != 0;
   }
   const std::filesystem::path dir =
@@ -308,10 +322,12 @@ int main(int argc, char** argv) {
     const double weight_mib = params * 4.0 / (1 << 20);
     std::printf("\n%s: %.1f M weights (%.0f MiB fp32), file %.0f MiB; load_model (mmap open) best of 5: %.1f ms\n",
                 v.title.c_str(), params * 1e-6, weight_mib, std::filesystem::file_size(v.path) / 1048576.0, best_open);
+    if (memory)
+      std::printf("  after load_model: VmHWM %.0f MiB, VmRSS %.0f MiB\n", status_mib("VmHWM:"), status_mib("VmRSS:"));
     // Stage 2 differs from stage 1 only in the decoder memory: one thread count is enough.
     for (int t = v.path == base_path ? 1 : max_threads; t <= max_threads; ++t) {
       omp_set_num_threads(t);
-      auto ours = time_stages(*model, reps);
+      auto ours = time_stages(*model, reps, memory);
       nlohmann::json torch;
       if (with_torch) torch = run_torch(t, reps, model->config.decoder.new_levels);
       report(v.title, model->config, t, peak[t], ours, torch);

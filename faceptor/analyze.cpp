@@ -134,7 +134,7 @@ void check_options(const AnalyzeOptions& options) {
 void run_pass(const FaceModel& model, Tensor input, CropWarp crop, const std::vector<std::string>& tasks,
               const AnalyzeOptions& options, Analysis& analysis) {
   NoGradGuard no_grad;
-  PassResult result = model.run(input, tasks);
+  PassResult result = model.run(input, tasks, {.keep_encoder_layers = options.keep_encoder_layers});
   for (const std::string& name : tasks) {
     TaskResult& tr = result.tasks.at(name);
     TaskAnalysis ta;

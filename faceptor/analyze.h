@@ -43,6 +43,7 @@ struct AnalyzeOptions {
   double box_scale = 1.0;              // dense crop from a box, about its centre
   double five_point_warp_factor = 0.0;  // tanh warp of the dense five-point crop (LaPa: 0.8)
   bool parsing_probabilities = false;   // also keep the per-class softmax at image resolution
+  bool keep_encoder_layers = false;     // every encoder layer in AnalysisPass::encoder (for dumps)
 };
 
 // Task names from user words: a kind ("age", "landmarks", ...) means every task of that kind in
@@ -91,7 +92,8 @@ struct TaskAnalysis {
 struct AnalysisPass {
   int input_size = 0;
   Tensor input;           // (1, 3, S*patch, S*patch), normalised
-  EncoderOutput encoder;  // feature_map(l) -> (1, C, S, S)
+  EncoderOutput encoder;  // feature_map(l) -> (1, C, S, S); every layer with keep_encoder_layers,
+                          // else the layers the heads read
   CropWarp crop;          // frame pixel -> model input pixel (112 passes too: the resize as an affine map)
 };
 

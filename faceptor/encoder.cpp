@@ -41,6 +41,7 @@ Tensor EncoderBlock::forward(const Tensor& x, Rng* rng) const {
 
 Tensor EncoderOutput::patch_tokens(int layer) const {
   const Tensor& t = tokens.at(layer);
+  FC_CHECK(t.defined(), "EncoderOutput: layer ", layer, " was not kept (RunOptions::keep_encoder_layers)");
   return t.narrow(1, 1, t.size(1) - 1);
 }
 
@@ -83,7 +84,7 @@ Tensor FarlEncoder::positional_embedding_for(int64_t grid) const {
   return concat({positional_embedding.narrow(0, 0, 1), rows}, 0);
 }
 
-EncoderOutput FarlEncoder::forward(const Tensor& x, Rng* drop_path_rng) const {
+EncoderOutput FarlEncoder::forward(const Tensor& x, Rng* drop_path_rng, const std::vector<int>& keep_layers) const {
   FC_CHECK(x.ndim() == 4 && x.size(1) == 3 && x.size(2) == x.size(3) && x.size(2) % config.patch == 0,
            "FarlEncoder: input ", x.shape(), " must be (B, 3, H, H) with H a multiple of the patch size ",
            config.patch);
@@ -94,11 +95,18 @@ EncoderOutput FarlEncoder::forward(const Tensor& x, Rng* drop_path_rng) const {
   Tensor cls = class_embedding.reshape({1, 1, C}).expand({B, 1, C});
   Tensor h = concat({cls, patches}, 1) + positional_embedding_for(S);
   h = ln_pre.forward(h);
+  std::vector<bool> keep(blocks.size(), keep_layers.empty());
+  for (int l : keep_layers) {
+    FC_CHECK(l >= 0 && l < static_cast<int>(blocks.size()), "FarlEncoder: keep layer ", l, " outside the ",
+             blocks.size(), " layers");
+    keep[l] = true;
+  }
   EncoderOutput out;
   out.grid = S;
-  for (const auto& block : blocks) {
-    h = block->forward(h, drop_path_rng);
-    out.tokens.push_back(h);
+  out.tokens.resize(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    h = blocks[i]->forward(h, drop_path_rng);
+    if (keep[i]) out.tokens[i] = h;
   }
   return out;
 }

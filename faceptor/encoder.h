@@ -35,7 +35,9 @@ class EncoderBlock : public Module {
 };
 
 struct EncoderOutput {
-  std::vector<Tensor> tokens;  // one per block: (B, N, C) with CLS at token 0
+  // One per block: (B, N, C) with CLS at token 0; undefined for a block the forward pass was told
+  // not to keep (FarlEncoder::forward's keep_layers).
+  std::vector<Tensor> tokens;
   int64_t grid = 0;            // S
   // Layer `layer`'s patch tokens as a (B, C, S, S) feature map (a strided view, no copy).
   Tensor feature_map(int layer) const;
@@ -48,7 +50,9 @@ class FarlEncoder : public Module {
   explicit FarlEncoder(const EncoderConfig& config);
   // x (B, 3, H, W), H = W = S * patch -> every block's output. `drop_path_rng`: the stream
   // stochastic depth draws from, used only in training mode with config.drop_path_rate > 0.
-  EncoderOutput forward(const Tensor& x, Rng* drop_path_rng = nullptr) const;
+  // `keep_layers` (non-empty): only these blocks' outputs are kept, the other tokens[i] stay
+  // undefined and their memory is reused by the next block (at 512, 3 MiB per block per image).
+  EncoderOutput forward(const Tensor& x, Rng* drop_path_rng = nullptr, const std::vector<int>& keep_layers = {}) const;
   // The positional table for an S x S grid: the CLS row kept, the grid part resized with
   // bicubic, align_corners=false (identity when S equals the stored grid). -> (1 + S*S, C)
   Tensor positional_embedding_for(int64_t grid) const;

@@ -189,7 +189,8 @@ Explanation explain(const FaceptorModel& model, const Image& image, const Explai
   for (const auto& [size, tasks] : by_size) {
     const bool dense = uses_dense_input(model.config, size);
     PreparedInput prepared = prepare_input(image, size, dense, prepare);
-    PassResult result = model.run(prepared.input, tasks, {.keep_attention = true});
+    // Every encoder layer: the PCA grid (viz/explain_figures.h) shows them all.
+    PassResult result = model.run(prepared.input, tasks, {.keep_attention = true, .keep_encoder_layers = true});
     for (const std::string& name : tasks) {
       TaskResult& r = result.tasks.at(name);
       TaskExplanation t;

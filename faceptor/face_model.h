@@ -23,6 +23,10 @@ namespace fc::faceptor {
 
 struct RunOptions {
   bool keep_attention = false;  // per-layer cross-attention (B, Q, M) for each decoder task
+  // Every encoder block's output in PassResult::encoder (dumps, per-layer figures). Otherwise only
+  // the layers the model's heads read are kept and the others are undefined: at 512 each is
+  // 3 MiB per image, and freeing them as the pass goes lowers its peak memory.
+  bool keep_encoder_layers = false;
   // Dropout masks in training mode (Naive Faceptor's heads); required there when a dropout rate
   // of the config is nonzero, unused in eval mode.
   Rng* rng = nullptr;
@@ -58,6 +62,10 @@ class FaceModel : public Module {
   // (Faceptor's decoder memory, a naive head's trunk), with the same numbers in eval mode.
   virtual TaskResult run_task_head(const EncoderOutput& encoder, const std::string& task,
                                    const RunOptions& options = {}) const = 0;
+
+  // The encoder layers the heads read (sorted; the last layer always): what run() keeps of the
+  // encoder pass unless RunOptions::keep_encoder_layers.
+  virtual std::vector<int> encoder_layers_read() const = 0;
 
   // The task names of the model that take `input_size` inputs, in config order.
   std::vector<std::string> tasks_for_size(int input_size) const;

@@ -65,11 +65,20 @@ TaskResult FaceptorModel::run_task(const EncoderOutput& encoder_output, const st
   return tr;
 }
 
+std::vector<int> FaceptorModel::encoder_layers_read() const {
+  std::vector<int> layers = config.decoder.levels;
+  layers.insert(layers.end(), config.decoder.new_levels.begin(), config.decoder.new_levels.end());
+  layers.push_back(config.encoder.layers - 1);
+  std::sort(layers.begin(), layers.end());
+  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+  return layers;
+}
+
 PassResult FaceptorModel::run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options) const {
   tasks = check_run_request(input, std::move(tasks), "FaceptorModel::run");
 
   PassResult result;
-  result.encoder = encoder.forward(input);
+  result.encoder = encoder.forward(input, nullptr, options.keep_encoder_layers ? std::vector<int>{} : encoder_layers_read());
   PassCache cache;
   for (const std::string& name : tasks) {
     result.tasks.emplace(name, run_task(result.encoder, name, cache, options));

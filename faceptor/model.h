@@ -42,6 +42,8 @@ class FaceptorModel : public FaceModel {
   // One encoder pass over `input` (B, 3, S*patch, S*patch) and the listed tasks (all of them
   // must take this input size; an empty list means every task of that size).
   PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const override;
+  // The decoder's levels and new_levels and the last layer (recognition, the pixel decoder).
+  std::vector<int> encoder_layers_read() const override;
 
   // One task's decoder queries and interpreter on an encoder pass (any batch size B); run() calls
   // it for each of its tasks, training (train/objective.h) for each task's slice of the batch.

@@ -4,6 +4,7 @@
 // rule are checked against PyTorch in test_model.cpp and test_preprocess.cpp).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -74,6 +75,7 @@ TEST_CASE("analyze: every task's output is its rule applied to the head output, 
   const Image img = test_picture();
   AnalyzeOptions opts;
   opts.parsing_probabilities = true;
+  opts.keep_encoder_layers = true;
   Analysis a = analyze(model, img, opts);
   REQUIRE(a.tasks.size() == model.config.tasks.size());
   REQUIRE(a.passes.size() == 2);
@@ -87,7 +89,7 @@ TEST_CASE("analyze: every task's output is its rule applied to the head output, 
   const CropWarp crop = dense_crop_whole_image(45, 70, 64);
   check_same(a.passes[0].input, dense_input(img, crop), "dense input");
   NoGradGuard no_grad;
-  PassResult small = model.run(attribute_input(img), {});
+  PassResult small = model.run(attribute_input(img), {}, {.keep_encoder_layers = true});
   PassResult dense = model.run(dense_input(img, crop), {});
   for (const TaskAnalysis& t : a.tasks) {
     const PassResult& ref = t.spec->input_size == 112 ? small : dense;
@@ -95,6 +97,17 @@ TEST_CASE("analyze: every task's output is its rule applied to the head output, 
   }
   // One shared encoder pass per size: the dumped feature maps are that pass's.
   check_same(a.passes[1].encoder.feature_map(2), small.encoder.feature_map(2), "encoder layer 2");
+  // Without keep_encoder_layers only the layers the heads read are kept; the heads are unchanged.
+  PassResult lean = model.run(attribute_input(img), {});
+  const std::vector<int> read = model.encoder_layers_read();
+  for (int l = 0; l < model.config.encoder.layers; ++l)
+    CHECK(lean.encoder.tokens.at(l).defined() == std::binary_search(read.begin(), read.end(), l));
+  for (const auto& [name, task] : lean.tasks) check_same(task.raw, small.tasks.at(name).raw, name + " head, lean pass");
+  if (read.size() < static_cast<size_t>(model.config.encoder.layers)) {
+    int missing = 0;
+    while (std::binary_search(read.begin(), read.end(), missing)) ++missing;
+    CHECK_THROWS_WITH_AS(lean.encoder.feature_map(missing), doctest::Contains("keep_encoder_layers"), Error);
+  }
 
   const auto& rec = std::get<RecognitionOutput>(a.find("recog_ms1mv3")->output);
   CHECK(rec.embedding.size() == static_cast<size_t>(tiny_model().config.embedding_dim));

@@ -46,8 +46,8 @@ void check_variant(const std::string& variant) {
   auto model = tiny_model(variant);
   NoGradGuard no_grad;
 
-  PassResult small = model->run(inputs.get("input/112"), {}, {.keep_attention = true});
-  PassResult dense = model->run(inputs.get("input/64"), {});
+  PassResult small = model->run(inputs.get("input/112"), {}, {.keep_attention = true, .keep_encoder_layers = true});
+  PassResult dense = model->run(inputs.get("input/64"), {}, {.keep_encoder_layers = true});
   CHECK(small.tasks.size() == 5);
   CHECK(dense.tasks.size() == 2);
   for (const auto* pass : {&small, &dense}) {

@@ -213,6 +213,7 @@ int analyze_command(const std::vector<std::string>& argv) {
   }
   options.tasks = tasks;
   options.parsing_probabilities = args.has("dump");
+  options.keep_encoder_layers = args.has("dump");
 
   StagedOutputs staged;
   for (const InputJob& j : jobs) {

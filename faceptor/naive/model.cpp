@@ -41,11 +41,19 @@ Module& NaiveFaceptorModel::head(const std::string& name) {
   throw Error(str_cat("NaiveFaceptorModel: no head '", name, "'"));
 }
 
+std::vector<int> NaiveFaceptorModel::encoder_layers_read() const {
+  std::vector<int> layers{config.encoder.layers - 1};
+  for (const NaiveHeadSpec& h : config.naive.heads) layers.insert(layers.end(), h.levels.begin(), h.levels.end());
+  std::sort(layers.begin(), layers.end());
+  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+  return layers;
+}
+
 PassResult NaiveFaceptorModel::run(const Tensor& input, std::vector<std::string> tasks,
                                    const RunOptions& options) const {
   tasks = check_run_request(input, std::move(tasks), "NaiveFaceptorModel::run");
   PassResult result;
-  result.encoder = encoder.forward(input);
+  result.encoder = encoder.forward(input, nullptr, options.keep_encoder_layers ? std::vector<int>{} : encoder_layers_read());
   // A head serving several tasks computes its trunk once per pass; the official code reruns the
   // whole head per task, with the same numbers (in eval mode; with dropout, one mask per pass).
   std::map<std::string, Tensor> trunks;

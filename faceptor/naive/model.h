@@ -29,6 +29,8 @@ class NaiveFaceptorModel : public FaceModel {
   explicit NaiveFaceptorModel(ModelConfig config);
 
   PassResult run(const Tensor& input, std::vector<std::string> tasks, const RunOptions& options = {}) const override;
+  // Every head's levels and the last layer.
+  std::vector<int> encoder_layers_read() const override;
   // The task's head alone on `encoder` (training runs it on the task's own rows; the official
   // TaskSpecificHeadsHolder applies heads[task.split('_')[0]] to each task's input in turn).
   TaskResult run_task_head(const EncoderOutput& encoder, const std::string& task,
