@@ -42,7 +42,7 @@ struct TaskResult {
 };
 
 struct PassResult {
-  EncoderOutput encoder;
+  EncoderOutput encoder;  // every layer with RunOptions::keep_encoder_layers, else those the heads read
   std::vector<int> memory_levels;  // encoder layer of each S*S block of decoder memory (Faceptor)
   std::map<std::string, TaskResult> tasks;
 };

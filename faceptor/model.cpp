@@ -38,7 +38,7 @@ EncoderOutput narrow_batch(const EncoderOutput& encoder, int64_t start, int64_t 
   EncoderOutput out;
   out.grid = encoder.grid;
   out.tokens.reserve(encoder.tokens.size());
-  for (const Tensor& t : encoder.tokens) out.tokens.push_back(t.narrow(0, start, length));
+  for (const Tensor& t : encoder.tokens) out.tokens.push_back(t.defined() ? t.narrow(0, start, length) : Tensor());
   return out;
 }
 
