@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/error.h"
+#include "ops/matmul.h"
 
 namespace fc {
 namespace {
@@ -63,17 +64,9 @@ Tensor linear_prepacked(const Tensor& x, const PackedB& weight_t, const Tensor& 
   Tensor x_rows = x.detach().reshape({-1, in_features});
   if (x_rows.stride(1) != 1 || x_rows.stride(0) != in_features) x_rows = x_rows.contiguous();
   const int64_t rows = x_rows.size(0);
-  Shape out_shape = x.shape();
-  out_shape[-1] = out_features;
-  Tensor out = Tensor::empty(out_shape);
-  float* o = out.mutable_data();
-  float beta = 0.f;
-  if (bias.defined()) {  // as linear(): start from the bias in every row, gemm adds x W^T onto it
-    Tensor b = bias.detach().contiguous();
-    for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + out_features, o + r * out_features);
-    beta = 1.f;
-  }
-  gemm_prepacked_b({}, rows, 1.f, x_rows.data(), in_features, weight_t, beta, o, out_features);
+  Tensor out = linear_output_from_bias(x, out_features, bias);
+  const float beta = bias.defined() ? 1.f : 0.f;
+  gemm_prepacked_b({}, rows, 1.f, x_rows.data(), in_features, weight_t, beta, out.mutable_data(), out_features);
   return out;
 }
 

@@ -237,6 +237,20 @@ struct LinearBackward : Node {
 
 }  // namespace
 
+Tensor linear_output_from_bias(const Tensor& x, int64_t out_features, const Tensor& bias) {
+  Shape out_shape = x.shape();
+  out_shape[-1] = out_features;
+  Tensor out = Tensor::empty(out_shape);
+  if (!bias.defined() || out.numel() == 0) return out;
+  Tensor b = bias.detach().contiguous();
+  float* o = out.mutable_data();
+  const int64_t rows = out.numel() / out_features;
+  // Threaded: this is the first touch of a fresh output, whose page faults then split too.
+#pragma omp parallel for schedule(static) if (rows * out_features >= kPointwiseParallelElements)
+  for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + out_features, o + r * out_features);
+  return out;
+}
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   FC_CHECK(x.defined() && weight.defined(), "linear: undefined tensor");
   FC_CHECK(weight.ndim() == 2, "linear: weight ", weight.shape(), " must be 2-D (out_features, in_features)");
@@ -250,18 +264,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   // The leading dims fold into rows: (..., I) -> (rows, I), a view unless x's rows are strided.
   Tensor x_rows = x.detach().reshape({-1, in_features});
   const int64_t rows = x_rows.size(0);
-  Shape out_shape = x.shape();
-  out_shape[-1] = out_features;
-  Tensor out = Tensor::empty(out_shape);
+  Tensor out = linear_output_from_bias(x, out_features, bias);
   float* o = out.mutable_data();
-  float beta = 0.f;
-  if (bias.defined()) {  // start from the bias in every row and let gemm add x W^T onto it
-    Tensor b = bias.detach().contiguous();
-    // Threaded: this is the first touch of a fresh output, whose page faults then split too.
-#pragma omp parallel for schedule(static) if (rows * out_features >= kPointwiseParallelElements)
-    for (int64_t r = 0; r < rows; ++r) std::copy(b.data(), b.data() + out_features, o + r * out_features);
-    beta = 1.f;
-  }
+  const float beta = bias.defined() ? 1.f : 0.f;
   Tensor w = gemm_ready(weight);
   // op(B) = W^T (I, O): a row-major W (O, I) is read transposed in place.
   const MatrixLayout lw_t = matrix_layout(in_features, out_features, w.stride(1), w.stride(0));

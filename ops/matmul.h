@@ -29,4 +29,10 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x (..., I), weight (O, I), bias (O) -> (..., O)
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
+// The output buffer of a linear layer, shaped as x with its last dim out_features, before the
+// GEMM: every row holds the bias (gemm then adds x W^T onto it with beta 1), or, without a bias,
+// it is left unwritten (beta 0). Shared by linear() and linear_prepacked() (ops/linear_packed.h).
+// x (..., I), bias (O) or undefined -> (..., O)
+Tensor linear_output_from_bias(const Tensor& x, int64_t out_features, const Tensor& bias);
+
 }  // namespace fc
