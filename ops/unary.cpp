@@ -16,8 +16,9 @@ namespace {
 constexpr int64_t kParallelElements = 1 << 15;
 
 // out = exp(scale * x) (elements split over threads in blocks of whole vectors), then
-// out = finish(x, out) in a second pass the compiler vectorises. Used by exp, sigmoid and
-// quick_gelu so their exponentials run 8 lanes at a time.
+// out = finish(i, x, out) in a second pass the compiler vectorises (i: the flat index, for
+// finishes that read a second tensor, as quick_gelu's backward reads the gradient). Used by exp,
+// sigmoid and quick_gelu (forward and backward) so their exponentials run 8 lanes at a time.
 template <class F>
 Tensor map_through_exp(const Tensor& x, float scale, F finish) {
   Tensor src = x.detach().contiguous();
@@ -30,7 +31,7 @@ Tensor map_through_exp(const Tensor& x, float scale, F finish) {
   for (int64_t start = 0; start < n; start += kBlock) {
     const int64_t len = std::min(kBlock, n - start);
     exp_affine(p + start, o + start, len, scale, 0.f);
-    for (int64_t i = start; i < start + len; ++i) o[i] = finish(p[i], o[i]);
+    for (int64_t i = start; i < start + len; ++i) o[i] = finish(i, p[i], o[i]);
   }
   return out;
 }
@@ -102,7 +103,7 @@ constexpr float kQuickGeluScale = 1.702f;
 }  // namespace
 
 Tensor exp(const Tensor& x) {
-  Tensor out = map_through_exp(x, 1.f, [](float, float e) { return e; });
+  Tensor out = map_through_exp(x, 1.f, [](int64_t, float, float e) { return e; });
   return with_backward(x, out, "ExpBackward", out, [](float g, float y) { return g * y; });
 }
 
@@ -187,24 +188,13 @@ struct QuickGeluBackward : Node {
   const char* name() const override { return "QuickGeluBackward"; }
   std::vector<Tensor> backward(const Tensor& grad) override {
     FC_CHECK(grad.shape() == x.shape(), "QuickGeluBackward: gradient ", grad.shape(), " for output ", x.shape());
-    Tensor g = grad.contiguous(), v = x.contiguous();
-    Tensor out = Tensor::empty(x.shape());
-    const float *pg = g.data(), *pv = v.data();
-    float* o = out.mutable_data();
-    const int64_t n = out.numel();
-    constexpr int64_t kBlock = 4096;
-#pragma omp parallel for schedule(static) if (n >= kParallelElements)
-    for (int64_t start = 0; start < n; start += kBlock) {
-      const int64_t len = std::min(kBlock, n - start);
-      float* e = o + start;
-      exp_affine(pv + start, e, len, -kQuickGeluScale, 0.f);  // e = exp(-k x), as the forward
-      const float* xs = pv + start;
-      const float* gs = pg + start;
-      for (int64_t i = 0; i < len; ++i) {
-        const float s = 1.f / (1.f + e[i]);
-        e[i] = gs[i] * (s + kQuickGeluScale * xs[i] * s * (1.f - s));
-      }
-    }
+    Tensor g = grad.contiguous();
+    const float* pg = g.data();
+    // e = exp(-k x) as the forward, then s = sigmoid(k x) = 1 / (1 + e).
+    Tensor out = map_through_exp(x, -kQuickGeluScale, [pg](int64_t i, float v, float e) {
+      const float s = 1.f / (1.f + e);
+      return pg[i] * (s + kQuickGeluScale * v * s * (1.f - s));
+    });
     return {out};
   }
 };
@@ -213,7 +203,7 @@ struct QuickGeluBackward : Node {
 
 Tensor quick_gelu(const Tensor& x) {
   // d/dx x s(kx) = s + k x s (1 - s), with s = sigmoid(kx).
-  Tensor out = map_through_exp(x, -kQuickGeluScale, [](float v, float e) { return v * (1.f / (1.f + e)); });
+  Tensor out = map_through_exp(x, -kQuickGeluScale, [](int64_t, float v, float e) { return v * (1.f / (1.f + e)); });
   if (needs_grad({x})) {
     auto node = std::make_shared<QuickGeluBackward>();
     node->x = x.detach();
@@ -223,7 +213,7 @@ Tensor quick_gelu(const Tensor& x) {
 }
 
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = map_through_exp(x, -1.f, [](float, float e) { return 1.f / (1.f + e); });
+  Tensor out = map_through_exp(x, -1.f, [](int64_t, float, float e) { return 1.f / (1.f + e); });
   return with_backward(x, out, "SigmoidBackward", out, [](float g, float y) { return g * y * (1.f - y); });
 }
 
