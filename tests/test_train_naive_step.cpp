@@ -33,6 +33,7 @@
 #include "ops/elementwise.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
+#include "tests/support/train_fixture.h"
 
 using namespace fc;
 using namespace fc::faceptor;
@@ -96,42 +97,21 @@ NaiveSetup make_setup() {
   for (TaskSpec& t : cm.config.tasks) t.input_size = static_cast<int>(fx.get("input/" + t.name + "/images").size(2));
   cm.config.naive.attribute_dropout = cm.config.naive.dense_dropout = 0;  // as the fixture (see above)
 
-  // Owned copies: training writes weights and running statistics in place.
-  std::map<std::string, Tensor> model_state, loss_state;
-  for (const auto& [name, t] : cm.tensors) {
-    if (name.rfind("losses.", 0) == 0)
-      loss_state.emplace(name.substr(7), t.clone());
-    else
-      model_state.emplace(name, t.clone());
-  }
+  test::TrainingState state = test::owned_training_state(cm.tensors);
   NaiveSetup s;
   s.model = make_face_model(cm.config);
-  LoadReport r = s.model->load_state(model_state);
+  LoadReport r = s.model->load_state(state.model);
   REQUIRE_MESSAGE(r.ok(), r.summary());
   s.model->train();
 
   ObjectiveOptions options;
   for (const TaskSpec& t : cm.config.tasks) options.task_weights[t.name] = scalar("weight/" + t.name);
-  options.recognition_classes["recog_ms1mv3"] = loss_state.at("recog_ms1mv3.classifier").size(0);
+  options.recognition_classes["recog_ms1mv3"] = state.losses.at("recog_ms1mv3.classifier").size(0);
   s.objective = std::make_unique<MultiTaskObjective>(cm.config, options);
-  r = s.objective->load_state(loss_state);
+  r = s.objective->load_state(state.losses);
   REQUIRE_MESSAGE(r.ok(), r.summary());
 
-  for (const TaskSpec& t : cm.config.tasks) {
-    const std::string p = "input/" + t.name + "/";
-    data::Batch b;
-    b.images = fx.get(p + "images");
-    b.names.assign(static_cast<size_t>(b.images.size(0)), t.name);
-    switch (t.kind) {
-      case TaskKind::recognition: b.identity = fx.get(p + "identity"); break;
-      case TaskKind::age: b.age = fx.get(p + "age"); break;
-      case TaskKind::attributes: b.attributes = fx.get(p + "attributes"); break;
-      case TaskKind::expression: b.expression = fx.get(p + "expression"); break;
-      case TaskKind::parsing: b.parsing = fx.get(p + "parsing"); break;
-      case TaskKind::landmarks: b.landmarks = fx.get(p + "landmarks"); break;
-    }
-    s.batches.push_back({t.name, std::move(b)});
-  }
+  s.batches = test::fixture_task_batches(fx, cm.config);
   // The naive recipe's groups: a naive config's optimizer defaults (train_config.h).
   s.groups = training_param_groups(*s.model, *s.objective, OptimizerConfig::naive_released(), {});
   return s;

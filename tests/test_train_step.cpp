@@ -33,6 +33,7 @@
 #include "nn/optimizer.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
+#include "tests/support/train_fixture.h"
 
 using namespace fc;
 using namespace fc::faceptor;
@@ -85,46 +86,21 @@ TrainSetup make_setup() {
   // The tiny fixture's sizes: 32 for the 112 group, 64 for the 512 group.
   for (TaskSpec& t : cm.config.tasks) t.input_size = static_cast<int>(fx.get("input/" + t.name + "/images").size(2));
 
-  // Owned copies: training writes the weights and the BatchNorm running statistics in place,
-  // and the converter's tensors are read-only views of the mapped checkpoint.
-  std::map<std::string, Tensor> model_state, loss_state;
-  for (const auto& [name, t] : cm.tensors) {
-    if (name.rfind("losses.", 0) == 0)
-      loss_state.emplace(name.substr(7), t.clone());
-    else
-      model_state.emplace(name, t.clone());
-  }
+  test::TrainingState state = test::owned_training_state(cm.tensors);
   TrainSetup s;
   s.model = std::make_unique<FaceptorModel>(cm.config);
-  LoadReport r = s.model->load_state(model_state);
+  LoadReport r = s.model->load_state(state.model);
   REQUIRE_MESSAGE(r.ok(), r.summary());
   s.model->train();
 
   ObjectiveOptions options;
   for (const TaskSpec& t : cm.config.tasks) options.task_weights[t.name] = scalar("weight/" + t.name);
-  options.recognition_classes["recog_ms1mv3"] = loss_state.at("recog_ms1mv3.classifier").size(0);
+  options.recognition_classes["recog_ms1mv3"] = state.losses.at("recog_ms1mv3.classifier").size(0);
   s.objective = std::make_unique<MultiTaskObjective>(cm.config, options);
-  r = s.objective->load_state(loss_state);
+  r = s.objective->load_state(state.losses);
   REQUIRE_MESSAGE(r.ok(), r.summary());
 
-  for (const TaskSpec& t : cm.config.tasks) {
-    const std::string p = "input/" + t.name + "/";
-    data::Batch b;
-    b.images = fx.get(p + "images");
-    b.names.assign(static_cast<size_t>(b.images.size(0)), t.name);
-    Tensor* label = nullptr;
-    const char* key = nullptr;
-    switch (t.kind) {
-      case TaskKind::recognition: label = &b.identity, key = "identity"; break;
-      case TaskKind::age: label = &b.age, key = "age"; break;
-      case TaskKind::attributes: label = &b.attributes, key = "attributes"; break;
-      case TaskKind::expression: label = &b.expression, key = "expression"; break;
-      case TaskKind::parsing: label = &b.parsing, key = "parsing"; break;
-      case TaskKind::landmarks: label = &b.landmarks, key = "landmarks"; break;
-    }
-    *label = fx.get(p + key);
-    s.batches.push_back({t.name, std::move(b)});
-  }
+  s.batches = test::fixture_task_batches(fx, cm.config);
   return s;
 }
 
