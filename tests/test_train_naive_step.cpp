@@ -33,7 +33,7 @@
 #include "ops/elementwise.h"
 #include "tests/support/check.h"
 #include "tests/support/fixture.h"
-#include "tests/support/train_fixture.h"
+#include "tests/support/train_step_fixture.h"
 
 using namespace fc;
 using namespace fc::faceptor;

@@ -15,7 +15,6 @@
 
 #include "core/error.h"
 #include "faceptor/train/trainer.h"
-#include "tests/support/fixture.h"
 
 namespace fc::test {
 
@@ -35,18 +34,5 @@ faceptor::train::TrainConfig tiny_naive_train_config(const std::string& root, co
 // `count` synthetic faces rendered at each task's input size, with every label the renderer
 // knows (identity, age, attributes, expression, parsing, 68 landmarks).
 faceptor::train::DatasetFactory synth_datasets(int count);
-
-// The PyTorch training-step fixtures (tests/reference/make_train_fixtures.py).
-// The converted checkpoint's tensors as owned copies, split into the model's and the objective's
-// ("losses." dropped): training writes weights and BatchNorm running statistics in place, and the
-// converter's tensors are read-only views of the mapped checkpoint.
-struct TrainingState {
-  std::map<std::string, Tensor> model, losses;
-};
-TrainingState owned_training_state(const std::vector<std::pair<std::string, Tensor>>& tensors);
-
-// One batch per task of `config`: "input/<task>/images" and the task kind's label tensor
-// ("input/<task>/identity", "age", "attributes", "expression", "parsing" or "landmarks").
-std::vector<faceptor::train::TaskBatch> fixture_task_batches(const Fixture& fx, const faceptor::ModelConfig& config);
 
 }  // namespace fc::test
