@@ -154,3 +154,24 @@ TEST_CASE("gemm: the avx512 path is refused on a CPU without AVX-512") {
   CHECK_THROWS_WITH_AS(gemm({.isa = GemmIsa::avx512}, 1, 1, 1, 1.f, &a, 1, &b, 1, 0.f, &c, 1),
                        "gemm: the avx512 path was requested on a CPU without AVX-512", Error);
 }
+
+TEST_CASE("gemm: the thread split does not change a single bit (shared B blocks, row chunks, prepacked)") {
+  // Every element sums the same k blocks in the same order whichever thread computes it, so
+  // results are bit-identical for any thread count: training runs reproduce across machines.
+  const int64_t m = std::getenv("FC_TEST_SMALL") ? 161 : 400, n = 77, k = 300;
+  Rng rng(5);
+  std::vector<float> a = random_values(m * k, rng), b = random_values(n * k, rng);
+  for (bool trans_a : {false, true}) {
+    std::vector<float> one(m * n), two(m * n);
+    gemm({.trans_a = trans_a, .trans_b = true, .threads = 1}, m, n, k, 1.f, a.data(), trans_a ? m : k, b.data(), k, 0.f,
+         one.data(), n);
+    gemm({.trans_a = trans_a, .trans_b = true, .threads = 2}, m, n, k, 1.f, a.data(), trans_a ? m : k, b.data(), k, 0.f,
+         two.data(), n);
+    CHECK_MESSAGE(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0, "trans_a=" << trans_a);
+  }
+  const PackedB packed = gemm_pack_b(true, k, n, b.data(), k);
+  std::vector<float> one(m * n), two(m * n);
+  gemm_prepacked_b({.threads = 1}, m, 1.f, a.data(), k, packed, 0.f, one.data(), n);
+  gemm_prepacked_b({.threads = 2}, m, 1.f, a.data(), k, packed, 0.f, two.data(), n);
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+}

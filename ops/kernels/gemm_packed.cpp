@@ -69,6 +69,59 @@ struct OperandB {
   const float* at(int64_t p, int64_t j) const { return trans ? data + j * ld + p : data + p * ld + j; }
 };
 
+// Transposes eight rows of 8 floats in registers: r[q] becomes column q (element j = old r[j][q]).
+// AVX2 shuffles (the baseline ISA of this file).
+inline void transpose_8x8_registers(__m256 r[8]) {
+  __m256 t[8];
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    r[j] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int q = 0; q < 4; ++q) {
+    t[q] = _mm256_permute2f128_ps(r[q], r[q + 4], 0x20);
+    t[q + 4] = _mm256_permute2f128_ps(r[q], r[q + 4], 0x31);
+  }
+  for (int q = 0; q < 8; ++q) r[q] = t[q];
+}
+
+// dst[q * ld_dst + j] = src_j[q] for an 8 x 8 block: eight rows of 8 floats (src_j = src + j *
+// ld_src) become eight columns; the transpose a Linear weight (O, I) needs to become K-major panels.
+inline void transpose_8x8(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+  __m256 r[8];
+  for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + j * ld_src);
+  transpose_8x8_registers(r);
+  for (int q = 0; q < 8; ++q) _mm256_storeu_ps(dst + q * ld_dst, r[q]);
+}
+
+// The 6-row AVX2 panel of pack_a from row-major A, 8 depths at a time: the 6 rows' next 8 values
+// (two zero rows pad the 8 x 8 transpose) become 8 groups of 6. Each group is stored as a full
+// vector whose last 2 lanes the next group's store overwrites; the block's last group stores only
+// its 6 lanes, so nothing is written past the panel. Element-wise packing cost ~4 cycles per
+// value (one scattered store each), about 8% of a 768-deep GEMM; this is a fraction of that.
+inline int64_t pack_a_rows6_avx2(const float* const src[6], int64_t depth, float* dst) {
+  static const __m256i kFirstSix = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  int64_t p = 0;
+  for (; p + 8 <= depth; p += 8) {
+    __m256 r[8];
+    // Six short streams (a k block is 16 lines per row) are too short for the hardware
+    // prefetcher to lock on: A usually comes from L3, so ask for each row 4 lines ahead.
+    for (int i = 0; i < 6; ++i) __builtin_prefetch(src[i] + p + 64);
+    for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(src[i] + p);
+    r[6] = r[7] = _mm256_setzero_ps();
+    transpose_8x8_registers(r);
+    float* d = dst + p * 6;
+    for (int q = 0; q < 7; ++q) _mm256_storeu_ps(d + q * 6, r[q]);
+    _mm256_maskstore_ps(d + 42, kFirstSix, r[7]);
+  }
+  return p;
+}
+
 // A block rows [i0, i0 + rows) x depth [p0, p0 + depth) into MR-row micro-panels: panel t holds,
 // for each p, the MR values of rows t*MR.. (zeros past `rows`), so the kernel reads it linearly.
 template <int MR>
@@ -83,35 +136,21 @@ void pack_a(const OperandA& a, int64_t i0, int64_t rows, int64_t p0, int64_t dep
         for (int i = valid; i < MR; ++i) d[i] = 0.f;
       }
     } else {  // each row is contiguous in p: read rows, scatter with stride MR
+      int64_t done = 0;
+      if constexpr (MR == 6) {
+        if (valid == MR) {
+          const float* rows[6];
+          for (int i = 0; i < 6; ++i) rows[i] = a.at(i0 + r0 + i, p0);
+          done = pack_a_rows6_avx2(rows, depth, dst);
+        }
+      }
       for (int i = 0; i < valid; ++i) {
         const float* src = a.at(i0 + r0 + i, p0);
-        for (int64_t p = 0; p < depth; ++p) dst[p * MR + i] = src[p];
+        for (int64_t p = done; p < depth; ++p) dst[p * MR + i] = src[p];
       }
       for (int i = valid; i < MR; ++i)
         for (int64_t p = 0; p < depth; ++p) dst[p * MR + i] = 0.f;
     }
-  }
-}
-
-// dst[q * ld_dst + j] = src_j[q] for an 8 x 8 block: eight rows of 8 floats (src_j = src + j *
-// ld_src) become eight columns. AVX2 shuffles (the baseline ISA of this file); this is the
-// transpose a Linear weight (O, I) needs to become K-major panels.
-inline void transpose_8x8(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
-  __m256 r[8], t[8];
-  for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + j * ld_src);
-  for (int j = 0; j < 8; j += 2) {
-    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
-    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
-  }
-  for (int j = 0; j < 8; j += 4) {
-    r[j] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int q = 0; q < 4; ++q) {
-    _mm256_storeu_ps(dst + q * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
-    _mm256_storeu_ps(dst + (q + 4) * ld_dst, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
   }
 }
 
@@ -169,10 +208,21 @@ struct Blocks {
 void run_tiles(const MicroKernel& kernel, int64_t kb, int64_t rows, int64_t cols, const float* packed_a,
                const float* packed_b, float* c, int64_t ldc, float alpha, float beta) {
   const int mr = kernel.mr, nr = kernel.nr;
+  const int64_t row_tiles = (rows + mr - 1) / mr;
+  // Lines of one B micro-panel, and how many of the next panel's lines each row tile prefetches.
+  const int64_t panel_lines = kb * nr / 16, lines_per_tile = (panel_lines + row_tiles - 1) / row_tiles;
   for (int64_t jr = 0; jr < cols; jr += nr) {
     MicroTile tile{kb, nullptr, packed_b + jr * kb, nullptr, ldc, 0,
                    static_cast<int>(std::min<int64_t>(nr, cols - jr)), alpha, beta};
-    for (int64_t ir = 0; ir < rows; ir += mr) {
+    // The next B micro-panel usually comes from L3 (a prepacked weight, or a block shared by the
+    // threads): fetched on demand, the first row tile would stall on it at every k step, which
+    // with 9-24 row tiles per panel costs ~10% of the kernel. Spread its prefetch (to L2) over
+    // this panel's row tiles instead.
+    const char* next = jr + nr < cols ? reinterpret_cast<const char*>(packed_b + (jr + nr) * kb) : nullptr;
+    for (int64_t ir = 0, t = 0; ir < rows; ir += mr, ++t) {
+      if (next != nullptr)
+        for (int64_t l = t * lines_per_tile; l < std::min(panel_lines, (t + 1) * lines_per_tile); ++l)
+          _mm_prefetch(next + l * 64, _MM_HINT_T1);
       tile.a = packed_a + ir * kb;
       tile.c = c + ir * ldc + jr;
       tile.m = static_cast<int>(std::min<int64_t>(mr, rows - ir));
@@ -249,19 +299,26 @@ void gemm_serial(const MicroKernel& kernel, const Blocks& blocks, int64_t m, int
 
 using SerialFn = void (*)(const MicroKernel&, const Blocks&, int64_t, int64_t, int64_t, float, const OperandA&,
                           const SourceB&, float, float*, int64_t);
+using PackFn = void (*)(const OperandB&, int64_t, int64_t, int64_t, int64_t, float*);
+struct Nests {
+  SerialFn serial;
+  PackFn pack_b;
+};
 
 // Packing is specialised on the tile geometry so its inner copies have constant trip counts.
-SerialFn serial_for(const MicroKernel& kernel) {
-  if (kernel.mr == 6 && kernel.nr == 16) return &gemm_serial<6, 16>;
+Nests nests_for(const MicroKernel& kernel) {
+  if (kernel.mr == 6 && kernel.nr == 16) return {&gemm_serial<6, 16>, &pack_b<16>};
   if (kernel.mr == kAvx512Geometry.mr && kernel.nr == kAvx512Geometry.nr)
-    return &gemm_serial<kAvx512Geometry.mr, kAvx512Geometry.nr>;
+    return {&gemm_serial<kAvx512Geometry.mr, kAvx512Geometry.nr>, &pack_b<kAvx512Geometry.nr>};
   throw Error(str_cat("gemm: no packing for a ", kernel.mr, " x ", kernel.nr, " tile"));
 }
 
-// Splits C into a grid of tm x tn thread rectangles (tm * tn = threads). Each thread packs its own
-// rows of A (K x M/tm) and columns of B (K x N/tn), so the grid minimises the per-thread compute
-// plus that packing; a packed element costs about as long as 16 multiply-adds in the kernel.
-void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, int& tm, int& tn) {
+// Splits C into a grid of tm x tn (tm * tn = threads). With tm > 1 the driver splits only rows
+// (all threads, dynamic chunks) over a B packed once and shared; with tm = 1 each thread takes a
+// column range and packs its own columns of B and all of A. The grid minimises the per-thread
+// compute plus packing; a packed element costs about as long as 16 multiply-adds in the kernel.
+// Few rows (50 tokens) favour columns: row tiles rounded up per thread waste work.
+void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, bool packs_b, int& tm, int& tn) {
   double best = -1;
   for (int rows = 1; rows <= threads; ++rows) {
     if (threads % rows != 0) continue;
@@ -269,7 +326,8 @@ void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, 
     if (rows > m_tiles || cols > n_tiles) continue;
     const double mt = static_cast<double>(ceil_div(m_tiles, rows) * mr);
     const double nt = static_cast<double>(ceil_div(n_tiles, cols) * nr);
-    const double cost = mt * nt + 16.0 * (mt + nt);
+    const double b_share = !packs_b ? 0.0 : rows > 1 ? static_cast<double>(n_tiles * nr) / threads : nt;
+    const double cost = mt * nt + 16.0 * (mt + b_share);
     if (best < 0 || cost < best) {
       best = cost;
       tm = rows;
@@ -282,7 +340,60 @@ void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, 
 
 namespace {
 
-// Threads and the rectangle grid around gemm_serial; `b.prepacked` set or not.
+// The most of B packed at once and shared by the threads of rows_split: 4 Mi floats (16 MiB),
+// all of any Faceptor weight; a larger B goes in column blocks, each packed whole in turn.
+constexpr int64_t kSharedBFloats = int64_t{4} << 20;
+
+// Threads over rows: B is packed once (unless it came prepacked), every thread packing a share of
+// its panels, then the rows go out in chunks taken dynamically; each chunk runs gemm_serial over the shared panels. Nothing is packed twice (a
+// grid of private rectangles makes each thread pack all of B or all of A: 5-8% of a 400-row
+// training product), and a thread slowed by another process or a busier core does not hold the
+// others at the end. Results do not depend on the split: every element sums the same k blocks
+// in the same order as on one thread.
+void rows_split(const MicroKernel& kernel, const Nests& nests, const Blocks& blocks, int threads, int64_t m, int64_t n,
+                int64_t k, float alpha, const OperandA& a, const SourceB& b, float beta, float* c, int64_t ldc) {
+  const int mr = kernel.mr, nr = kernel.nr;
+  const int64_t m_tiles = ceil_div(m, mr);
+  // About 2 chunks per thread, at most an A block each: a chunk reads every B panel from L3 once,
+  // so smaller chunks (4-8 per thread) lose more to B traffic at K = 3072 than they gain in balance.
+  const int64_t chunk_tiles =
+      std::clamp<int64_t>(ceil_div(m_tiles, 2 * threads), 1, std::max<int64_t>(blocks.mc / mr, 1));
+  const int64_t chunk_rows = chunk_tiles * mr, chunks = ceil_div(m_tiles, chunk_tiles);
+  int64_t nc = n;
+  float* shared = nullptr;
+  if (b.prepacked == nullptr) {
+    const int64_t limit = std::max<int64_t>(nr, kSharedBFloats / k / nr * nr);
+    nc = round_up(ceil_div(n, ceil_div(round_up(n, nr), limit)), nr);  // equal column blocks
+    PackBuffers& caller = t_pack_buffers;  // the calling thread is thread 0 of the team below
+    shared = PackBuffers::ensure(caller.b, caller.b_floats, static_cast<size_t>(k * std::min(nc, round_up(n, nr))));
+  }
+#pragma omp parallel num_threads(threads)
+  for (int64_t jc = 0; jc < n; jc += nc) {
+    const int64_t nb = std::min(nc, n - jc);
+    SourceB src = b;
+    if (shared != nullptr) {  // the layout of pack_b_whole, for columns [jc, jc + nb)
+      // Items of 8 panels per k block: rows of 128 columns keep each read a run of whole lines.
+      const int64_t panels = ceil_div(nb, nr), k_blocks = ceil_div(k, blocks.kc), padded = panels * nr;
+      const int64_t groups = ceil_div(panels, 8);
+#pragma omp for schedule(static)
+      for (int64_t item = 0; item < k_blocks * groups; ++item) {
+        const int64_t pc = item / groups * blocks.kc, t = item % groups * 8, kb = std::min(blocks.kc, k - pc);
+        nests.pack_b(b.b, pc, kb, jc + t * nr, std::min<int64_t>(8 * nr, nb - t * nr), shared + pc * padded + t * nr * kb);
+      }
+      // (implicit barrier: B is whole before anyone reads it)
+      src = SourceB{b.b, shared, padded, 0};
+    }
+#pragma omp for schedule(dynamic)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const int64_t r0 = chunk * chunk_rows, rows = std::min(chunk_rows, m - r0);
+      nests.serial(kernel, blocks, rows, nb, k, alpha, OperandA{a.at(r0, 0), a.ld, a.trans}, src, beta,
+                   c + r0 * ldc + jc, ldc);
+    }
+    // (implicit barrier: nobody repacks B while another thread still reads it)
+  }
+}
+
+// Threads around gemm_serial (rows_split, or column ranges); `b.prepacked` set or not.
 void gemm_driver(const MicroKernel& kernel, const GemmConfig& config, const Blocks& blocks, int64_t m, int64_t n,
                  int64_t k, float alpha, const float* a, int64_t lda, const SourceB& b, float beta, float* c,
                  int64_t ldc) {
@@ -297,32 +408,32 @@ void gemm_driver(const MicroKernel& kernel, const GemmConfig& config, const Bloc
   threads = static_cast<int>(std::min<int64_t>(threads, m_tiles * n_tiles));
   int tm = 1, tn = 1;
   while (threads > 1) {  // a prime thread count larger than both tile counts has no grid: use fewer
-    choose_grid(threads, m_tiles, n_tiles, mr, nr, tm, tn);
+    choose_grid(threads, m_tiles, n_tiles, mr, nr, b.prepacked == nullptr, tm, tn);
     if (tm * tn == threads) break;
     --threads;
   }
   const OperandA op_a{a, lda, config.trans_a};
-  const SerialFn gemm_serial = serial_for(kernel);
+  const Nests nests = nests_for(kernel);
   if (threads <= 1) {
-    gemm_serial(kernel, blocks, m, n, k, alpha, op_a, b, beta, c, ldc);
+    nests.serial(kernel, blocks, m, n, k, alpha, op_a, b, beta, c, ldc);
     return;
   }
-
+  if (tm > 1) {
+    rows_split(kernel, nests, blocks, threads, m, n, k, alpha, op_a, b, beta, c, ldc);
+    return;
+  }
 #pragma omp parallel num_threads(threads)
   {
     // The team may be smaller than asked (OMP_THREAD_LIMIT, dynamic adjustment): whoever is
-    // missing, the threads present cover every rectangle between them.
-    const int team = omp_get_num_threads();
-    for (int t = omp_get_thread_num(); t < tm * tn; t += team) {
-      const int ti = t / tn, tj = t % tn;
-      const int64_t row0 = std::min(m, ti * m_tiles / tm * mr), row1 = std::min(m, (ti + 1) * m_tiles / tm * mr);
-      const int64_t col0 = std::min(n, tj * n_tiles / tn * nr), col1 = std::min(n, (tj + 1) * n_tiles / tn * nr);
-      if (row1 <= row0 || col1 <= col0) continue;
-      const OperandA sub_a{op_a.at(row0, 0), lda, config.trans_a};
+    // present takes the column ranges between them.
+#pragma omp for schedule(dynamic)
+    for (int t = 0; t < tn; ++t) {
+      const int64_t col0 = std::min(n, t * n_tiles / tn * nr), col1 = std::min(n, (t + 1) * n_tiles / tn * nr);
+      if (col1 <= col0) continue;
       SourceB sub_b = b;
       if (b.prepacked != nullptr) sub_b.panel0 = b.panel0 + col0 / nr;
       else sub_b.b = OperandB{b.b.at(0, col0), b.b.ld, b.b.trans};
-      gemm_serial(kernel, blocks, row1 - row0, col1 - col0, k, alpha, sub_a, sub_b, beta, c + row0 * ldc + col0, ldc);
+      nests.serial(kernel, blocks, m, col1 - col0, k, alpha, op_a, sub_b, beta, c + col0, ldc);
     }
   }
 }
