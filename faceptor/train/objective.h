@@ -46,8 +46,8 @@ std::map<std::string, double> reweight_tasks(const std::vector<std::pair<std::st
 std::string task_type(const std::string& task);
 
 struct ObjectiveOptions {
-  std::map<std::string, double> task_weights;          // effective weight per task; missing -> 1
-  std::map<std::string, int64_t> recognition_classes;  // CosFace rows per recognition task
+  std::map<std::string, double> task_weights{};        // effective weight per task; missing -> 1
+  std::map<std::string, int64_t> recognition_classes{};  // CosFace rows per recognition task
   float cosface_scale = 64.f, cosface_margin = 0.4f;
 };
 

@@ -50,9 +50,10 @@ using DatasetFactory = std::function<std::shared_ptr<const data::Dataset>(const 
 using EvalHook = std::function<void(const FaceModel& model, int64_t step)>;
 
 struct TrainerOptions {
-  DatasetFactory datasets;  // required
-  EvalHook evaluate;        // optional, every config.eval.interval steps and at the end
-  std::string resume;       // a checkpoint to continue from ("" : start fresh)
+  // ({} initialisers: callers name only the fields they set, as designated initialisers.)
+  DatasetFactory datasets{};  // required
+  EvalHook evaluate{};        // optional, every config.eval.interval steps and at the end
+  std::string resume{};       // a checkpoint to continue from ("" : start fresh)
   std::ostream* log = nullptr;  // progress and log lines (nullptr: std::cerr)
   bool progress_line = true;    // one updating line on a terminal; plain lines otherwise
   dist::Communicator* communicator = nullptr;  // data parallelism over its processes (null: one process)
