@@ -11,6 +11,7 @@
 //   build/bench_train --quick    # 1 thread, age and landmarks, best of 1 after a warm-up step
 //   build/bench_train --no-torch # ours only
 //   build/bench_train --quick --steps landmarks   # just those rows (comma-separated names)
+//   build/bench_train --steps age --threads 2 --reps 10   # one thread count, more timed steps (profiling)
 //   build/bench_train --cache-mib 2048   # BufferPool cache limit 2 GiB beyond the working-set peak
 //                                        # (default, as in the Trainer: 256 MiB + the gradients' bytes)
 //
@@ -50,6 +51,7 @@ using namespace fc::faceptor::train;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+const Clock::time_point kStart = Clock::now();  // so a profiler's delay (perf record -D) can skip the setup
 
 using bench::cpu_seconds;
 using bench::status_mib;
@@ -148,7 +150,11 @@ PhaseTimes time_step(Training& t, const StepSpec& step, int reps) {
     t.optimizer->zero_grad();
     mark(3);
     if (!std::isfinite(loss)) std::printf("  (warning: %s loss %g)\n", step.name.c_str(), loss);
-    if (rep == 0) continue;
+    if (rep == 0) {
+      std::printf("  (%s warm-up step done %.1f s after start)\n", step.name.c_str(),
+                  std::chrono::duration<double>(Clock::now() - kStart).count());
+      continue;
+    }
     for (int p = 0; p < 3; ++p) {
       best.wall[p] = std::min(best.wall[p], wall[p + 1] - wall[p]);
       best.cpu[p] = std::min(best.cpu[p], cpu[p + 1] - cpu[p]);
@@ -230,11 +236,14 @@ int main(int argc, char** argv) {
   bool quick = false, with_torch = true;
   std::string only;  // --steps age,landmarks: just those rows (for profiling one step)
   long long cache_mib = -1;
+  int only_threads = 0, reps_arg = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) only = "," + std::string(argv[++i]) + ",";
     quick |= std::strcmp(argv[i], "--quick") == 0;
     with_torch &= std::strcmp(argv[i], "--no-torch") != 0;
     if (std::strcmp(argv[i], "--cache-mib") == 0 && i + 1 < argc) cache_mib = std::atoll(argv[++i]);
+    if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) only_threads = std::atoi(argv[++i]);
+    if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps_arg = std::atoi(argv[++i]);
   }
   if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
     double load = 0;
@@ -245,7 +254,9 @@ int main(int argc, char** argv) {
   }
   with_torch = with_torch && torch_available();
   if (!with_torch) std::printf("PyTorch baseline: skipped (no /usr/bin/python3 with torch, or --no-torch)\n");
-  const int reps = quick ? 1 : 2, max_threads = quick ? 1 : std::min(2, omp_get_num_procs());
+  const int reps = reps_arg > 0 ? reps_arg : quick ? 1 : 2;
+  const int min_threads = only_threads > 0 ? only_threads : 1;
+  const int max_threads = only_threads > 0 ? only_threads : quick ? 1 : std::min(2, omp_get_num_procs());
   std::vector<StepSpec> steps = kSteps;
   if (quick) steps = {kSteps[0], kSteps[4]};
   if (!only.empty()) {
@@ -262,7 +273,7 @@ int main(int argc, char** argv) {
   const double weight_mib = params * 4.0 / (1 << 20);
   std::printf("Faceptor-Base: %.1f M trained parameters (%.0f MiB fp32; with gradients and AdamW state %.0f MiB)\n",
               params * 1e-6, weight_mib, 4 * weight_mib);
-  for (int t = 1; t <= max_threads; ++t) {
+  for (int t = min_threads; t <= max_threads; ++t) {
     omp_set_num_threads(t);
     std::map<std::string, PhaseTimes> ours;
     for (const StepSpec& s : steps) ours[s.name] = time_step(training, s, reps);
