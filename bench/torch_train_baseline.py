@@ -4,7 +4,7 @@
 forward (encoder, decoder, head, loss), backward, optimizer (clip_grad_norm_ at 5, AdamW over the
 official per-parameter groups, zero_grad). Prints one JSON object on the last line:
 {"steps": {step: {"forward": ms, "backward": ms, "optimizer": ms, "cpu": {same}}}, "peak_rss_mib": ...}
-with the best of --reps after one warm-up step per task.
+with the best of --reps after two warm-up steps per task (as bench_train).
 
     /usr/bin/python3 bench/torch_train_baseline.py --threads 1 --reps 2 --steps age,landmarks
 
@@ -80,7 +80,7 @@ def main():
     for name in steps:
         task, batch, size = STEPS[name]
         data = task_batch(task, batch, size, g)
-        for rep in range(args.reps + 1):  # rep 0 is the warm-up
+        for rep in range(-1, args.reps + 1):  # reps -1 and 0 are the warm-up
             marks = [(time.perf_counter(), time.process_time())]
             result = train_ref.training_forward(model, [data], {task: 1.0})
             float(result["total"])
@@ -92,7 +92,7 @@ def main():
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             marks.append((time.perf_counter(), time.process_time()))
-            if rep == 0:
+            if rep <= 0:
                 continue
             for i, phase in enumerate(("forward", "backward", "optimizer")):
                 best[name][phase] = min(best[name][phase], (marks[i + 1][0] - marks[i][0]) * 1e3)
