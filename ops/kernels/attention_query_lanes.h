@@ -29,34 +29,31 @@ template <class Arch>
 struct AttentionQueryLanes {
   using V = xsimd::batch<float, Arch>;
   static constexpr int W = static_cast<int>(V::size);
-  static constexpr int kRows = 6;
-  static constexpr int kVecs = 2;
+  static constexpr int kRows = 4;
+  static constexpr int kVecs = 3;
   static constexpr int64_t kStrip = kVecs * W;          // queries per register tile
-  static constexpr int64_t kQueryBlock = 3 * kStrip;    // 48 on AVX2, 96 on AVX-512
+  static constexpr int64_t kQueryBlock = 2 * kStrip;    // 48 on AVX2, 96 on AVX-512
   static constexpr int64_t kKeyTile = 64;
 
-  // c (MR, kStrip) [= c * col_scale] + a (MR, depth) b (depth, kStrip), with
+  // c (MR, kStrip) [= c * col] + a (MR, depth) b (depth, kStrip), with
   // a(r, k) = a[r * a_rs + k * a_ks] (rows of K read along D, or V read across its rows);
-  // b and c rows kQueryBlock apart.
+  // b and c rows kQueryBlock apart. col (kStrip): the column scale when accumulating, else the
+  // column maxima, raised to those of c.
   template <int MR, bool kAccumulate>
-  static void tile(const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t depth, float* c,
-                   const float* col_scale) {
-    // Step k = 0 starts the accumulators (depth >= 1): GCC turns a zero-filled accumulator array
-    // into a rep stos on the stack and reloads, a tenth of the tile's time at depth 64.
+  static void tile(const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t depth, float* c, float* col) {
+    // Step k = 0 starts the accumulators (depth >= 1). No local arrays of vectors here: GCC
+    // zero-fills such an array with rep stos, or copies it through the stack in 16-byte halves
+    // that the 32-byte reloads cannot forward from; either cost a tenth of the tile at depth 64.
     V acc[MR * kVecs];
-    {
-      V scale[kVecs], bv[kVecs];
+    for (int r = 0; r < MR; ++r) {
+      const V ar(a[r * a_rs]);
       for (int j = 0; j < kVecs; ++j) {
-        bv[j] = V::load_aligned(b + j * W);
-        if constexpr (kAccumulate) scale[j] = V::load_aligned(col_scale + j * W);
-      }
-      for (int r = 0; r < MR; ++r) {
-        const V ar(a[r * a_rs]);
-        for (int j = 0; j < kVecs; ++j) {
-          if constexpr (kAccumulate)
-            acc[r * kVecs + j] = xsimd::fma(ar, bv[j], V::load_aligned(c + r * kQueryBlock + j * W) * scale[j]);
-          else
-            acc[r * kVecs + j] = ar * bv[j];
+        const V bj = V::load_aligned(b + j * W);
+        if constexpr (kAccumulate) {
+          const V cj = V::load_aligned(c + r * kQueryBlock + j * W) * V::load_aligned(col + j * W);
+          acc[r * kVecs + j] = xsimd::fma(ar, bj, cj);
+        } else {
+          acc[r * kVecs + j] = ar * bj;
         }
       }
     }
@@ -70,25 +67,33 @@ struct AttentionQueryLanes {
     }
     for (int r = 0; r < MR; ++r)
       for (int j = 0; j < kVecs; ++j) acc[r * kVecs + j].store_aligned(c + r * kQueryBlock + j * W);
+    if constexpr (!kAccumulate) {  // the scores' column maxima, while they are in registers
+      for (int j = 0; j < kVecs; ++j) {
+        V top = acc[j];
+        for (int r = 1; r < MR; ++r) top = xsimd::max(top, acc[r * kVecs + j]);
+        xsimd::max(top, V::load_aligned(col + j * W)).store_aligned(col + j * W);
+      }
+    }
   }
 
   template <int MR, bool kAccumulate>
   static void tile_rows(int rows, const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t depth, float* c,
-                        const float* col_scale) {
+                        float* col) {
     if constexpr (MR > 0) {
-      if (rows == MR) return tile<MR, kAccumulate>(a, a_rs, a_ks, b, depth, c, col_scale);
-      tile_rows<MR - 1, kAccumulate>(rows, a, a_rs, a_ks, b, depth, c, col_scale);
+      if (rows == MR) return tile<MR, kAccumulate>(a, a_rs, a_ks, b, depth, c, col);
+      tile_rows<MR - 1, kAccumulate>(rows, a, a_rs, a_ks, b, depth, c, col);
     }
   }
 
-  // c (rows, width) [= c * col_scale] + a (rows, depth) b (depth, width); width a multiple of kStrip.
+  // c (rows, width) [= c * col] + a (rows, depth) b (depth, width), width a multiple of kStrip;
+  // col (width) as for tile.
   template <bool kAccumulate>
   static void product(int64_t rows, const float* a, int64_t a_rs, int64_t a_ks, const float* b, int64_t depth,
-                      int64_t width, float* c, const float* col_scale) {
+                      int64_t width, float* c, float* col) {
     for (int64_t r = 0; r < rows; r += kRows) {
       for (int64_t q0 = 0; q0 < width; q0 += kStrip) {
         tile_rows<kRows, kAccumulate>(static_cast<int>(std::min<int64_t>(kRows, rows - r)), a + r * a_rs, a_rs, a_ks,
-                                      b + q0, depth, c + r * kQueryBlock + q0, kAccumulate ? col_scale + q0 : nullptr);
+                                      b + q0, depth, c + r * kQueryBlock + q0, col + q0);
       }
     }
   }
@@ -112,23 +117,18 @@ struct AttentionQueryLanes {
     return p * xsimd::bitwise_cast<V>(bits);
   }
 
-  // The online softmax over the first `keys` rows of s (keys, kQueryBlock), columns [0, width):
-  // s becomes P^T in place; m, l per query updated, alpha = 2^(m_old - m_new) written. Without a
-  // mask every score is finite, so m is finite after the first tile (before it, m = -inf gives
-  // alpha = 0 against an accumulator of 0).
-  static void softmax_columns(float* s, int64_t keys, int64_t width, float* m, float* l, float* alpha) {
+  // The online softmax over the first `keys` rows of s (keys, kQueryBlock), columns [0, width),
+  // whose column maxima the score product left in top: s becomes P^T in place; m, l per query
+  // updated, alpha = 2^(m_old - m_new) written. Without a mask every score is finite, so m is
+  // finite after the first tile (before it, m = -inf gives alpha = 0 against an accumulator of 0).
+  static void softmax_columns(float* s, int64_t keys, int64_t width, const float* top, float* m, float* l,
+                              float* alpha) {
     for (int64_t i = 0; i < width; i += W) {
       const V m_old = V::load_aligned(m + i);
-      V m0 = m_old, m1 = m_old;
+      const V m_new = xsimd::max(m_old, V::load_aligned(top + i));
+      V sum0(0.f), sum1(0.f);
       int64_t c = 0;
       for (; c + 2 <= keys; c += 2) {
-        m0 = xsimd::max(m0, V::load_aligned(s + c * kQueryBlock + i));
-        m1 = xsimd::max(m1, V::load_aligned(s + (c + 1) * kQueryBlock + i));
-      }
-      if (c < keys) m0 = xsimd::max(m0, V::load_aligned(s + c * kQueryBlock + i));
-      const V m_new = xsimd::max(m0, m1);
-      V sum0(0.f), sum1(0.f);
-      for (c = 0; c + 2 <= keys; c += 2) {
         const V p0 = exp2_nonpositive(V::load_aligned(s + c * kQueryBlock + i) - m_new);
         const V p1 = exp2_nonpositive(V::load_aligned(s + (c + 1) * kQueryBlock + i) - m_new);
         p0.store_aligned(s + c * kQueryBlock + i);
@@ -153,7 +153,7 @@ struct AttentionQueryLanes {
         : qt(D * kQueryBlock, Fill::none),
           s(kKeyTile * kQueryBlock, Fill::none),
           ot(D * kQueryBlock, Fill::none),
-          stats(3 * kQueryBlock, Fill::none) {}
+          stats(4 * kQueryBlock, Fill::none) {}
     AlignedFloats qt, s, ot, stats;
   };
 
@@ -162,7 +162,7 @@ struct AttentionQueryLanes {
                             int64_t ldk, const float* v, int64_t ldv, Scratch& w, Heads out, float* lse) {
     const int64_t D = a.head_dim, width = round_up(nq, kStrip);
     float *qt = w.qt.get(), *s = w.s.get(), *ot = w.ot.get();
-    float *m = w.stats.get(), *l = m + kQueryBlock, *alpha = l + kQueryBlock;
+    float *m = w.stats.get(), *l = m + kQueryBlock, *alpha = l + kQueryBlock, *top = alpha + kQueryBlock;
     const float* q = a.q.rows(b, h) + i0 * a.q.stride_l;
     const float factor = a.scale * kLog2e;
     // The block's query rows (and below its output rows) are cold and, in a fused qkv buffer,
@@ -187,8 +187,9 @@ struct AttentionQueryLanes {
           for (int64_t d = 0; d < D; d += 64 / static_cast<int64_t>(sizeof(float)))
             __builtin_prefetch(out.rows(b, h) + (i0 + i) * out.stride_l + d, 1);
       }
-      product<false>(nc, k + c0 * ldk, ldk, 1, qt, D, width, s, nullptr);
-      softmax_columns(s, nc, width, m, l, alpha);
+      std::fill(top, top + kQueryBlock, kNegInf);
+      product<false>(nc, k + c0 * ldk, ldk, 1, qt, D, width, s, top);
+      softmax_columns(s, nc, width, top, m, l, alpha);
       product<true>(D, v + c0 * ldv, 1, ldv, s, nc, width, ot, alpha);
     }
     for (int64_t i = 0; i < nq; ++i) {
@@ -209,11 +210,17 @@ struct AttentionQueryLanes {
 #pragma omp parallel num_threads(a.threads)
     {
       if (copy_k || copy_v) {
+        // Token by token, heads inner: in a fused qkv buffer a token's k (or v) for all heads is
+        // one contiguous run of H D floats, where one head's rows are 9 KiB apart (a new page,
+        // and a TLB miss, every other row).
 #pragma omp for schedule(static)
-        for (int64_t bh = 0; bh < BH; ++bh) {
-          const int64_t b = bh / a.heads, h = bh % a.heads;
-          if (copy_k) copy_rows_padded(a.k.rows(b, h), a.k.stride_l, K, D, D, k_dense.get() + bh * K * D);
-          if (copy_v) copy_rows_padded(a.v.rows(b, h), a.v.stride_l, K, D, D, v_dense.get() + bh * K * D);
+        for (int64_t bl = 0; bl < a.batch * K; ++bl) {
+          const int64_t b = bl / K, l = bl % K;
+          for (int64_t h = 0; h < a.heads; ++h) {
+            const int64_t dst = ((b * a.heads + h) * K + l) * D;
+            if (copy_k) std::memcpy(k_dense.get() + dst, a.k.rows(b, h) + l * a.k.stride_l, D * sizeof(float));
+            if (copy_v) std::memcpy(v_dense.get() + dst, a.v.rows(b, h) + l * a.v.stride_l, D * sizeof(float));
+          }
         }
       }
       Scratch scratch(D);
