@@ -6,6 +6,9 @@
 //   S = Q K^T; m' = max(m, rowmax(scale S + mask)); P = exp(scale S + mask - m');
 //   l = l exp(m - m') + rowsum(P); O = O exp(m - m') + P V;   at the end O /= l, lse = m + log l.
 // (In the code the scores are in log2 units and exp is 2^x: the same numbers, one multiply fewer.)
+// This row-major form runs only with a mask; without one the forward is the same algorithm
+// transposed, with queries across the SIMD lanes (attention_query_lanes.h), which needs no
+// horizontal reductions and no packed K^T and runs ~1.2x faster at L = 1025.
 // Backward, per (batch, head, key tile), for each query tile (alg. 2), with P recomputed from lse:
 //   dV += P^T dO; dP = dO V^T; dS = P (dP - D_i), D_i = rowsum(dO * O);
 //   dK += scale dS^T Q; dQ += scale dS K.
