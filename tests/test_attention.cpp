@@ -150,19 +150,23 @@ TEST_CASE("attention: fused kernels match the naive reference on larger shapes")
     for (int64_t i = 0; i < mask.numel(); i += 7) m[i] = kNegInf;
     Tensor grad = Tensor::randn({s.B, s.H, s.Q, s.D}, rng);
 
-    std::vector<Tensor> results[2];
-    for (int reference = 0; reference < 2; ++reference) {
-      AttentionOptions o = with_mask(mask);
-      o.force_reference = reference;
-      AttentionResult r = attention_with_probs(q, k, v, o);
-      r.out.backward(grad);
-      results[reference] = {r.out, r.probs, q.grad(), k.grad(), v.grad()};
-      q.zero_grad();
-      k.zero_grad();
-      v.zero_grad();
+    // Masked runs take the row-major forward, unmasked ones the query-lanes forward.
+    for (bool masked : {true, false}) {
+      CAPTURE(masked);
+      std::vector<Tensor> results[2];
+      for (int reference = 0; reference < 2; ++reference) {
+        AttentionOptions o = masked ? with_mask(mask) : AttentionOptions{};
+        o.force_reference = reference;
+        AttentionResult r = attention_with_probs(q, k, v, o);
+        r.out.backward(grad);
+        results[reference] = {r.out, r.probs, q.grad(), k.grad(), v.grad()};
+        q.zero_grad();
+        k.zero_grad();
+        v.zero_grad();
+      }
+      const char* what[] = {"out", "probs", "dq", "dk", "dv"};
+      for (int i = 0; i < 5; ++i) check_close(results[0][i], results[1][i], {2e-5, 1e-4}, what[i]);
     }
-    const char* what[] = {"out", "probs", "dq", "dk", "dv"};
-    for (int i = 0; i < 5; ++i) check_close(results[0][i], results[1][i], {2e-5, 1e-4}, what[i]);
   }
 }
 
@@ -247,7 +251,6 @@ TEST_CASE("attention: every instruction-set variant of the fused kernels matches
     a.q = {q.data(), q.stride(0), q.stride(1), q.stride(2)};
     a.k = {k.data(), k.stride(0), k.stride(1), k.stride(2)};
     a.v = {v.data(), v.stride(0), v.stride(1), v.stride(2)};
-    a.mask = {expanded.data(), expanded.stride(0), expanded.stride(1), expanded.stride(2), expanded.stride(3)};
     auto heads = [](Tensor& t) { return Heads{t.mutable_data(), t.stride(0), t.stride(1), t.stride(2)}; };
     auto cheads = [](const Tensor& t) { return ConstHeads{t.data(), t.stride(0), t.stride(1), t.stride(2)}; };
     auto run = [&](Forward forward, Backward backward) {
@@ -257,12 +260,18 @@ TEST_CASE("attention: every instruction-set variant of the fused kernels matches
       backward(a, cheads(out), cheads(grad), lse.data(), heads(dq), heads(dk), heads(dv));
       return std::vector<Tensor>{out, lse, probs, dq, dk, dv};
     };
-    std::vector<Tensor> expected = run(attention_forward_reference, attention_backward_reference);
-    for (const Variant& variant : variants) {
-      std::vector<Tensor> got = run(variant.forward, variant.backward);
-      const char* what[] = {"out", "lse", "probs", "dq", "dk", "dv"};
-      for (int i = 0; i < 6; ++i)
-        check_close(got[i], expected[i], {2e-5, 1e-4}, std::string(variant.name) + " " + what[i]);
+    for (bool masked : {true, false}) {  // unmasked: the query-lanes forward
+      CAPTURE(masked);
+      a.mask = masked ? MaskView{expanded.data(), expanded.stride(0), expanded.stride(1), expanded.stride(2),
+                                 expanded.stride(3)}
+                      : MaskView{};
+      std::vector<Tensor> expected = run(attention_forward_reference, attention_backward_reference);
+      for (const Variant& variant : variants) {
+        std::vector<Tensor> got = run(variant.forward, variant.backward);
+        const char* what[] = {"out", "lse", "probs", "dq", "dk", "dv"};
+        for (int i = 0; i < 6; ++i)
+          check_close(got[i], expected[i], {2e-5, 1e-4}, std::string(variant.name) + " " + what[i]);
+      }
     }
   }
 }

@@ -6,6 +6,9 @@
 //   S = Q K^T; m' = max(m, rowmax(scale S + mask)); P = exp(scale S + mask - m');
 //   l = l exp(m - m') + rowsum(P); O = O exp(m - m') + P V;   at the end O /= l, lse = m + log l.
 // (In the code the scores are in log2 units and exp is 2^x: the same numbers, one multiply fewer.)
+// This row-major form runs only with a mask; without one the forward is the same algorithm
+// transposed, with queries across the SIMD lanes (attention_query_lanes.h), which needs no
+// horizontal reductions and no packed K^T and runs ~1.2x faster at L = 1025.
 // Backward, per (batch, head, key tile), for each query tile (alg. 2), with P recomputed from lse:
 //   dV += P^T dO; dP = dO V^T; dS = P (dP - D_i), D_i = rowsum(dO * O);
 //   dK += scale dS^T Q; dQ += scale dS K.
@@ -13,6 +16,7 @@
 // ranges for parallelism, each split writing its own dQ partial that a last pass sums.
 #pragma once
 
+#include "ops/kernels/attention_query_lanes.h"
 #include "ops/kernels/attention_tiles.h"
 
 namespace fc {
@@ -76,13 +80,25 @@ struct AttentionFused {
   static void forward(const AttentionArgs& a, Heads out, float* lse, float* probs) {
     const int64_t D = a.head_dim, BH = a.batch * a.heads;
     const int64_t Dp = round_up(D, T::W), Kp = round_up(a.keys, kKeyTile);
-    AlignedFloats kt(BH * D * Kp, Fill::none), v_dense(BH * a.keys * Dp, Fill::none);
+    // Without a mask the query-lanes kernel needs no packed K (the probabilities' sweep still does).
+    const bool masked = a.mask.data != nullptr;
+    if (!masked) AttentionQueryLanes<Arch>::forward(a, out, lse);
+    if (!masked && !probs) return;
+    AlignedFloats kt(BH * D * Kp, Fill::none), v_dense(masked ? BH * a.keys * Dp : 0, Fill::none);
 #pragma omp parallel for num_threads(a.threads) schedule(static)
     for (int64_t bh = 0; bh < BH; ++bh) {
       const int64_t b = bh / a.heads, h = bh % a.heads;
       pack_key_tiles(a.k.rows(b, h), a.k.stride_l, a.keys, D, kKeyTile, kt.get() + bh * D * Kp);
-      copy_rows_padded(a.v.rows(b, h), a.v.stride_l, a.keys, D, Dp, v_dense.get() + bh * a.keys * Dp);
+      if (masked) copy_rows_padded(a.v.rows(b, h), a.v.stride_l, a.keys, D, Dp, v_dense.get() + bh * a.keys * Dp);
     }
+    if (masked) forward_masked(a, out, lse, kt.get(), v_dense.get(), Dp, Kp);
+    if (probs) probabilities(a, lse, kt.get(), Kp, probs);
+  }
+
+  // The row-major forward over packed K^T tiles, which reads the mask row by row.
+  static void forward_masked(const AttentionArgs& a, Heads out, float* lse, const float* kt, const float* v_dense,
+                             int64_t Dp, int64_t Kp) {
+    const int64_t D = a.head_dim, BH = a.batch * a.heads;
     const int64_t tile = T::query_tile(a.queries, BH, a.threads);
     const int64_t tiles = (a.queries + tile - 1) / tile;
 #pragma omp parallel num_threads(a.threads)
@@ -92,12 +108,14 @@ struct AttentionFused {
 #pragma omp for schedule(dynamic)
       for (int64_t item = 0; item < BH * tiles; ++item) {
         const int64_t bh = item / tiles, i0 = item % tiles * tile, b = bh / a.heads, h = bh % a.heads;
-        const RowOperand v{v_dense.get() + bh * a.keys * Dp, Dp};
-        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt.get() + bh * D * Kp, v, Dp, q_tile.get(), s.get(),
+        const RowOperand v{v_dense + bh * a.keys * Dp, Dp};
+        forward_tile(a, b, h, i0, std::min(tile, a.queries - i0), kt + bh * D * Kp, v, Dp, q_tile.get(), s.get(),
                      o.get(), stats.get(), out, lse);
       }
     }
-    if (!probs) return;
+  }
+
+  static void probabilities(const AttentionArgs& a, const float* lse, const float* kt, int64_t Kp, float* probs) {
     // A second sweep, parallel over (batch, key tile) with queries and heads inner: each thread
     // owns whole columns of the head average (no (B, H, Q, K) tensor, no races), and each packed
     // key block is read from memory once, which matters when K is long (12k keys of a decoder).
@@ -109,8 +127,7 @@ struct AttentionFused {
       for (int64_t item = 0; item < a.batch * key_tiles; ++item) {
         const int64_t b = item / key_tiles, c0 = item % key_tiles * kKeyTile;
         for (int64_t i0 = 0; i0 < a.queries; i0 += T::kQueryTile)
-          probs_block(a, b, i0, std::min(T::kQueryTile, a.queries - i0), c0, kt.get(), Kp, lse, s.get(), sum.get(),
-                      probs);
+          probs_block(a, b, i0, std::min(T::kQueryTile, a.queries - i0), c0, kt, Kp, lse, s.get(), sum.get(), probs);
       }
     }
   }

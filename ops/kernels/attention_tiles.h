@@ -12,7 +12,7 @@
 // K is packed once per (batch, head) as one contiguous (D, 64) block of K^T per key tile
 // (zero-padded past the last key) so score tiles stream keys as vectors. Products whose vector dim is D (P V, dS K, P^T
 // dO, dS^T Q) read rows of D floats; when D is not a multiple of W those operands are copied with rows padded to Dp,
-// otherwise the backward reads them in place through their strides. The forward always copies V, and each query
+// otherwise the backward reads them in place through their strides. The masked forward always copies V, and each query
 // tile, into dense rows: rows of a fused qkv buffer are 3 C floats apart (9 KiB at C = 768), so the 64 V rows of a
 // key tile fall into a quarter of L1's sets and evict each other on every pass of the P V product. Per tile the working set (Q rows, K^T tile, V tile, scores,
 // output tile: ~16 KB each at D = 64) sits in L1/L2, which is what makes the fusion pay: scores never go to memory.
