@@ -155,7 +155,7 @@ TEST_CASE("gemm: the avx512 path is refused on a CPU without AVX-512") {
                        "gemm: the avx512 path was requested on a CPU without AVX-512", Error);
 }
 
-TEST_CASE("gemm: the thread split does not change a single bit (shared B blocks, row chunks, prepacked)") {
+TEST_CASE("gemm: the thread split does not change a single bit (grids, prepacked row chunks)") {
   // Every element sums the same k blocks in the same order whichever thread computes it, so
   // results are bit-identical for any thread count: training runs reproduce across machines.
   const int64_t m = std::getenv("FC_TEST_SMALL") ? 161 : 400, n = 77, k = 300;

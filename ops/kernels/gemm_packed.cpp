@@ -214,10 +214,10 @@ void run_tiles(const MicroKernel& kernel, int64_t kb, int64_t rows, int64_t cols
   for (int64_t jr = 0; jr < cols; jr += nr) {
     MicroTile tile{kb, nullptr, packed_b + jr * kb, nullptr, ldc, 0,
                    static_cast<int>(std::min<int64_t>(nr, cols - jr)), alpha, beta};
-    // The next B micro-panel usually comes from L3 (a prepacked weight, or a block shared by the
-    // threads): fetched on demand, the first row tile would stall on it at every k step, which
-    // with 9-24 row tiles per panel costs ~10% of the kernel. Spread its prefetch (to L2) over
-    // this panel's row tiles instead.
+    // The next B micro-panel often comes from L3 or memory (a prepacked weight, a packed block
+    // larger than L2): fetched on demand, the first row tile stalls on it at every k step. Spread
+    // its prefetch (to L2) over this panel's row tiles instead (about 3% on 1025-row prepacked
+    // products, 1 thread; a noisy measurement).
     const char* next = jr + nr < cols ? reinterpret_cast<const char*>(packed_b + (jr + nr) * kb) : nullptr;
     for (int64_t ir = 0, t = 0; ir < rows; ir += mr, ++t) {
       if (next != nullptr)
@@ -299,25 +299,19 @@ void gemm_serial(const MicroKernel& kernel, const Blocks& blocks, int64_t m, int
 
 using SerialFn = void (*)(const MicroKernel&, const Blocks&, int64_t, int64_t, int64_t, float, const OperandA&,
                           const SourceB&, float, float*, int64_t);
-using PackFn = void (*)(const OperandB&, int64_t, int64_t, int64_t, int64_t, float*);
-struct Nests {
-  SerialFn serial;
-  PackFn pack_b;
-};
-
 // Packing is specialised on the tile geometry so its inner copies have constant trip counts.
-Nests nests_for(const MicroKernel& kernel) {
-  if (kernel.mr == 6 && kernel.nr == 16) return {&gemm_serial<6, 16>, &pack_b<16>};
+SerialFn serial_for(const MicroKernel& kernel) {
+  if (kernel.mr == 6 && kernel.nr == 16) return &gemm_serial<6, 16>;
   if (kernel.mr == kAvx512Geometry.mr && kernel.nr == kAvx512Geometry.nr)
-    return {&gemm_serial<kAvx512Geometry.mr, kAvx512Geometry.nr>, &pack_b<kAvx512Geometry.nr>};
+    return &gemm_serial<kAvx512Geometry.mr, kAvx512Geometry.nr>;
   throw Error(str_cat("gemm: no packing for a ", kernel.mr, " x ", kernel.nr, " tile"));
 }
 
-// Splits C into a grid of tm x tn (tm * tn = threads). With tm > 1 the driver splits only rows
-// (all threads, dynamic chunks) over a B packed once and shared; with tm = 1 each thread takes a
-// column range and packs its own columns of B and all of A. The grid minimises the per-thread
-// compute plus packing; a packed element costs about as long as 16 multiply-adds in the kernel.
-// Few rows (50 tokens) favour columns: row tiles rounded up per thread waste work.
+// Splits C into a grid of tm x tn thread rectangles (tm * tn = threads). Each thread packs its own
+// rows of A (K x M/tm) and, unless B came prepacked, columns of B (K x N/tn), so the grid
+// minimises the per-thread compute plus that packing; a packed element costs about as long as 16
+// multiply-adds in the kernel. (With B prepacked, splitting columns would make every thread pack
+// all of A for nothing: rows win unless they are too few to share.)
 void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, bool packs_b, int& tm, int& tn) {
   double best = -1;
   for (int rows = 1; rows <= threads; ++rows) {
@@ -326,7 +320,7 @@ void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, 
     if (rows > m_tiles || cols > n_tiles) continue;
     const double mt = static_cast<double>(ceil_div(m_tiles, rows) * mr);
     const double nt = static_cast<double>(ceil_div(n_tiles, cols) * nr);
-    const double b_share = !packs_b ? 0.0 : rows > 1 ? static_cast<double>(n_tiles * nr) / threads : nt;
+    const double b_share = packs_b ? nt : 0.0;
     const double cost = mt * nt + 16.0 * (mt + b_share);
     if (best < 0 || cost < best) {
       best = cost;
@@ -340,60 +334,31 @@ void choose_grid(int threads, int64_t m_tiles, int64_t n_tiles, int mr, int nr, 
 
 namespace {
 
-// The most of B packed at once and shared by the threads of rows_split: 4 Mi floats (16 MiB),
-// all of any Faceptor weight; a larger B goes in column blocks, each packed whole in turn.
-constexpr int64_t kSharedBFloats = int64_t{4} << 20;
-
-// Threads over rows: B is packed once (unless it came prepacked), every thread packing a share of
-// its panels, then the rows go out in chunks taken dynamically; each chunk runs gemm_serial over the shared panels. Nothing is packed twice (a
-// grid of private rectangles makes each thread pack all of B or all of A: 5-8% of a 400-row
-// training product), and a thread slowed by another process or a busier core does not hold the
-// others at the end. Results do not depend on the split: every element sums the same k blocks
-// in the same order as on one thread.
-void rows_split(const MicroKernel& kernel, const Nests& nests, const Blocks& blocks, int threads, int64_t m, int64_t n,
-                int64_t k, float alpha, const OperandA& a, const SourceB& b, float beta, float* c, int64_t ldc) {
-  const int mr = kernel.mr, nr = kernel.nr;
+// Threads over the rows of a product whose B came prepacked (a frozen weight): the rows go out in
+// chunks taken dynamically, each chunk running gemm_serial over the shared panels. With a grid of
+// rectangles, splitting columns makes each thread pack all of A, and a static split of rows
+// leaves the first thread done waiting whenever the other was slowed (another process, a busier
+// core). Results do not depend on the split: every element sums the same k blocks in the same
+// order as on one thread. (A B packed per call keeps the rectangles: a shared packed B, read from
+// L3 by every chunk, measured up to 15% slower at K = 3072 than private L2-sized blocks.)
+void prepacked_rows_split(const MicroKernel& kernel, SerialFn gemm_serial, const Blocks& blocks, int threads, int64_t m,
+                          int64_t n, int64_t k, float alpha, const OperandA& a, const SourceB& b, float beta, float* c,
+                          int64_t ldc) {
+  const int mr = kernel.mr;
   const int64_t m_tiles = ceil_div(m, mr);
-  // About 2 chunks per thread, at most an A block each: a chunk reads every B panel from L3 once,
-  // so smaller chunks (4-8 per thread) lose more to B traffic at K = 3072 than they gain in balance.
+  // About 4 chunks per thread (measured on the 512 encoder: 1, 2 and 8 per thread were 2-4%
+  // slower), at most an A block each.
   const int64_t chunk_tiles =
-      std::clamp<int64_t>(ceil_div(m_tiles, 2 * threads), 1, std::max<int64_t>(blocks.mc / mr, 1));
+      std::clamp<int64_t>(ceil_div(m_tiles, 4 * threads), 1, std::max<int64_t>(blocks.mc / mr, 1));
   const int64_t chunk_rows = chunk_tiles * mr, chunks = ceil_div(m_tiles, chunk_tiles);
-  int64_t nc = n;
-  float* shared = nullptr;
-  if (b.prepacked == nullptr) {
-    const int64_t limit = std::max<int64_t>(nr, kSharedBFloats / k / nr * nr);
-    nc = round_up(ceil_div(n, ceil_div(round_up(n, nr), limit)), nr);  // equal column blocks
-    PackBuffers& caller = t_pack_buffers;  // the calling thread is thread 0 of the team below
-    shared = PackBuffers::ensure(caller.b, caller.b_floats, static_cast<size_t>(k * std::min(nc, round_up(n, nr))));
-  }
-#pragma omp parallel num_threads(threads)
-  for (int64_t jc = 0; jc < n; jc += nc) {
-    const int64_t nb = std::min(nc, n - jc);
-    SourceB src = b;
-    if (shared != nullptr) {  // the layout of pack_b_whole, for columns [jc, jc + nb)
-      // Items of 8 panels per k block: rows of 128 columns keep each read a run of whole lines.
-      const int64_t panels = ceil_div(nb, nr), k_blocks = ceil_div(k, blocks.kc), padded = panels * nr;
-      const int64_t groups = ceil_div(panels, 8);
-#pragma omp for schedule(static)
-      for (int64_t item = 0; item < k_blocks * groups; ++item) {
-        const int64_t pc = item / groups * blocks.kc, t = item % groups * 8, kb = std::min(blocks.kc, k - pc);
-        nests.pack_b(b.b, pc, kb, jc + t * nr, std::min<int64_t>(8 * nr, nb - t * nr), shared + pc * padded + t * nr * kb);
-      }
-      // (implicit barrier: B is whole before anyone reads it)
-      src = SourceB{b.b, shared, padded, 0};
-    }
-#pragma omp for schedule(dynamic)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const int64_t r0 = chunk * chunk_rows, rows = std::min(chunk_rows, m - r0);
-      nests.serial(kernel, blocks, rows, nb, k, alpha, OperandA{a.at(r0, 0), a.ld, a.trans}, src, beta,
-                   c + r0 * ldc + jc, ldc);
-    }
-    // (implicit barrier: nobody repacks B while another thread still reads it)
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t r0 = chunk * chunk_rows, rows = std::min(chunk_rows, m - r0);
+    gemm_serial(kernel, blocks, rows, n, k, alpha, OperandA{a.at(r0, 0), a.ld, a.trans}, b, beta, c + r0 * ldc, ldc);
   }
 }
 
-// Threads around gemm_serial (rows_split, or column ranges); `b.prepacked` set or not.
+// Threads around gemm_serial (a grid of rectangles, or prepacked_rows_split); `b.prepacked` set or not.
 void gemm_driver(const MicroKernel& kernel, const GemmConfig& config, const Blocks& blocks, int64_t m, int64_t n,
                  int64_t k, float alpha, const float* a, int64_t lda, const SourceB& b, float beta, float* c,
                  int64_t ldc) {
@@ -413,27 +378,30 @@ void gemm_driver(const MicroKernel& kernel, const GemmConfig& config, const Bloc
     --threads;
   }
   const OperandA op_a{a, lda, config.trans_a};
-  const Nests nests = nests_for(kernel);
+  const SerialFn gemm_serial = serial_for(kernel);
   if (threads <= 1) {
-    nests.serial(kernel, blocks, m, n, k, alpha, op_a, b, beta, c, ldc);
+    gemm_serial(kernel, blocks, m, n, k, alpha, op_a, b, beta, c, ldc);
     return;
   }
-  if (tm > 1) {
-    rows_split(kernel, nests, blocks, threads, m, n, k, alpha, op_a, b, beta, c, ldc);
+  if (b.prepacked != nullptr && tm > 1) {
+    prepacked_rows_split(kernel, gemm_serial, blocks, threads, m, n, k, alpha, op_a, b, beta, c, ldc);
     return;
   }
 #pragma omp parallel num_threads(threads)
   {
     // The team may be smaller than asked (OMP_THREAD_LIMIT, dynamic adjustment): whoever is
-    // present takes the column ranges between them.
+    // present takes the rectangles between them.
 #pragma omp for schedule(dynamic)
-    for (int t = 0; t < tn; ++t) {
-      const int64_t col0 = std::min(n, t * n_tiles / tn * nr), col1 = std::min(n, (t + 1) * n_tiles / tn * nr);
-      if (col1 <= col0) continue;
+    for (int t = 0; t < tm * tn; ++t) {
+      const int ti = t / tn, tj = t % tn;
+      const int64_t row0 = std::min(m, ti * m_tiles / tm * mr), row1 = std::min(m, (ti + 1) * m_tiles / tm * mr);
+      const int64_t col0 = std::min(n, tj * n_tiles / tn * nr), col1 = std::min(n, (tj + 1) * n_tiles / tn * nr);
+      if (row1 <= row0 || col1 <= col0) continue;
+      const OperandA sub_a{op_a.at(row0, 0), lda, config.trans_a};
       SourceB sub_b = b;
       if (b.prepacked != nullptr) sub_b.panel0 = b.panel0 + col0 / nr;
       else sub_b.b = OperandB{b.b.at(0, col0), b.b.ld, b.b.trans};
-      nests.serial(kernel, blocks, m, col1 - col0, k, alpha, op_a, sub_b, beta, c + col0, ldc);
+      gemm_serial(kernel, blocks, row1 - row0, col1 - col0, k, alpha, sub_a, sub_b, beta, c + row0 * ldc + col0, ldc);
     }
   }
 }
