@@ -107,21 +107,7 @@ struct AttentionQueryLanes {
   // 2^x for x <= 0 (x = -inf included), as AttentionTiles::exp2_nonpositive but clamped at -127
   // instead of selected: 2^-127 is built as the bit pattern 0, and x in [-127, -126) gives 0 or a
   // number below 2^-126 where the select gave 0 (a difference under 1e-38).
-  static V exp2_nonpositive(V x) {
-    using I = xsimd::batch<int32_t, Arch>;
-    x = xsimd::max(x, V(-127.f));
-    const V shifted = x + V(12582912.f);
-    const V r = x - (shifted - V(12582912.f));
-    V p(1.5403530393381606e-4f);
-    p = xsimd::fma(p, r, V(1.3333558146428443e-3f));
-    p = xsimd::fma(p, r, V(9.6181291076284772e-3f));
-    p = xsimd::fma(p, r, V(5.5504108664821580e-2f));
-    p = xsimd::fma(p, r, V(2.4022650695910071e-1f));
-    p = xsimd::fma(p, r, V(6.9314718055994531e-1f));
-    p = xsimd::fma(p, r, V(1.f));
-    const I bits = (xsimd::bitwise_cast<I>(shifted) - I(0x4B400000 - 127)) << 23;
-    return p * xsimd::bitwise_cast<V>(bits);
-  }
+  static V exp2_nonpositive(V x) { return exp2_reduced<Arch>(xsimd::max(x, V(-127.f))); }
 
   // The online softmax over the first `keys` rows of s (keys, kQueryBlock), columns [0, width),
   // whose column maxima the score product left in top: s becomes P^T in place; m, l per query

@@ -104,6 +104,28 @@ inline void pack_key_tiles(const float* src, int64_t ld, int64_t rows, int64_t D
   }
 }
 
+// 2^x for -127 <= x <= 0, x = n + r with |r| <= 1/2: 2^r by its degree-6 Taylor polynomial
+// (truncation error (r ln2)^7 / 7! < 1.3e-7, about 1 ulp), 2^n built in the exponent bits (n =
+// -127 gives the bit pattern 0). The scores are pre-multiplied by log2(e), which saves e^x's ln2
+// range reduction. Callers decide what x below -127 (and -inf) gives.
+template <class Arch>
+inline xsimd::batch<float, Arch> exp2_reduced(xsimd::batch<float, Arch> x) {
+  using V = xsimd::batch<float, Arch>;
+  using I = xsimd::batch<int32_t, Arch>;
+  // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
+  const V shifted = x + V(12582912.f);
+  const V r = x - (shifted - V(12582912.f));
+  V p(1.5403530393381606e-4f);
+  p = xsimd::fma(p, r, V(1.3333558146428443e-3f));
+  p = xsimd::fma(p, r, V(9.6181291076284772e-3f));
+  p = xsimd::fma(p, r, V(5.5504108664821580e-2f));
+  p = xsimd::fma(p, r, V(2.4022650695910071e-1f));
+  p = xsimd::fma(p, r, V(6.9314718055994531e-1f));
+  p = xsimd::fma(p, r, V(1.f));
+  const I bits = (xsimd::bitwise_cast<I>(shifted) - I(0x4B400000 - 127)) << 23;
+  return p * xsimd::bitwise_cast<V>(bits);
+}
+
 template <class Arch>
 struct AttentionTiles {
   using V = xsimd::batch<float, Arch>;
@@ -210,24 +232,8 @@ struct AttentionTiles {
   }
 
   // 2^x to about 1 ulp for x <= 0, and 0 for x < -126 (including -inf); the softmax only takes
-  // 2^x of x <= 0, so there is no overflow branch. x = n + r with |r| <= 1/2; 2^r by its degree-6
-  // Taylor polynomial (truncation error (r ln2)^7 / 7! < 1.3e-7), 2^n built in the exponent bits.
-  // The scores are pre-multiplied by log2(e), which saves e^x's ln2 range reduction.
-  static V exp2_nonpositive(V x) {
-    using I = xsimd::batch<int32_t, Arch>;
-    // Adding 1.5 * 2^23 rounds to the nearest integer and leaves it in the low mantissa bits.
-    const V shifted = x + V(12582912.f);
-    const V r = x - (shifted - V(12582912.f));
-    V p(1.5403530393381606e-4f);
-    p = xsimd::fma(p, r, V(1.3333558146428443e-3f));
-    p = xsimd::fma(p, r, V(9.6181291076284772e-3f));
-    p = xsimd::fma(p, r, V(5.5504108664821580e-2f));
-    p = xsimd::fma(p, r, V(2.4022650695910071e-1f));
-    p = xsimd::fma(p, r, V(6.9314718055994531e-1f));
-    p = xsimd::fma(p, r, V(1.f));
-    const I bits = (xsimd::bitwise_cast<I>(shifted) - I(0x4B400000 - 127)) << 23;
-    return xsimd::select(x < V(-126.f), V(0.f), p * xsimd::bitwise_cast<V>(bits));
-  }
+  // 2^x of x <= 0, so there is no overflow branch (exp2_reduced holds the polynomial).
+  static V exp2_nonpositive(V x) { return xsimd::select(x < V(-126.f), V(0.f), exp2_reduced(x)); }
 
   static float max_of(V x) {
     alignas(64) float t[W];
